@@ -1,0 +1,35 @@
+"""Terminal conventions shared by the verbs: machine output on stdout, talk on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+
+from compiler.diagnostics import render_github, render_json, render_text
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def use_colour(stream=sys.stdout, no_color: bool = False) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if no_color or os.environ.get("NO_COLOR") or os.environ.get("CI"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def say(message: str) -> None:
+    """Progress and notes for people: stderr, so stdout stays machine-readable."""
+    print(message, file=sys.stderr)
+
+
+def render(diagnostics, fmt: OutputFormat, *, subject: str, no_color: bool = False) -> str:
+    if fmt is OutputFormat.json:
+        return render_json(diagnostics, subject=subject)
+    if fmt is OutputFormat.github:
+        return render_github(diagnostics, subject=subject)
+    return render_text(diagnostics, colour=use_colour(sys.stdout, no_color), subject=subject)

@@ -1,0 +1,301 @@
+"""Diagnostics: every finding the tool reports to a user, with a stable code and a place.
+
+A ``Diagnostic`` says what is wrong (``message``), how to fix it (``hint``) and where
+(``location``: file, line, column). Codes are stable identifiers listed once in ``CODES``;
+``docs/diagnostics.md`` is generated from that table and a test keeps the two in sync.
+
+Three renderers turn a list of diagnostics into text: ``render_text`` (people; coloured on a
+terminal, with the offending source line), ``render_json`` (machines) and ``render_github``
+(GitHub workflow commands, which become annotations on the pull request's changed lines).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+DIAGNOSTICS_SCHEMA_VERSION = "https://aisprint-gitops.github.io/schemas/diagnostics/v1.json"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a user's file: 1-based line and column, plus the JSON pointer of the value."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    pointer: str = ""
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    title: str
+    severity: Severity
+    summary: str
+
+
+def _e(title: str, summary: str) -> CodeInfo:
+    return CodeInfo(title, Severity.ERROR, summary)
+
+
+def _w(title: str, summary: str) -> CodeInfo:
+    return CodeInfo(title, Severity.WARNING, summary)
+
+
+# The catalogue. Codes never change meaning; retired codes are not reused.
+CODES: dict[str, CodeInfo] = {
+    # files and YAML
+    "AIS001": _e("file-missing", "A required input file or folder does not exist."),
+    "AIS002": _e("yaml-syntax", "A YAML file cannot be parsed."),
+    "AIS003": _e("duplicate-key", "A YAML mapping has the same key twice; the later value would silently win."),
+    "AIS004": _e("empty-file", "An input file is empty or holds only comments."),
+    "AIS005": _e("unreadable-file", "A file cannot be read (permissions, not UTF-8, a folder instead of a file)."),
+    # JSON Schema
+    "AIS100": _e("schema", "A value breaks its file's JSON Schema (a rule not covered by AIS101–AIS108)."),
+    "AIS101": _e("schema-required", "A required key is missing."),
+    "AIS102": _e("schema-unknown-key", "A key is not part of the format (often a typo)."),
+    "AIS103": _e("schema-type", "A value has the wrong type (text where a number is expected, …)."),
+    "AIS104": _e("schema-enum", "A value is not one of the allowed choices."),
+    "AIS105": _e("schema-range", "A number is outside its allowed range."),
+    "AIS106": _e("schema-pattern", "A name or text does not follow its required pattern."),
+    "AIS107": _e("schema-size", "A list, mapping or text is too short or too long."),
+    "AIS108": _e("schema-unique", "A list holds the same item twice."),
+    # application DAG
+    "AIS201": _e("dag-cycle", "The dependencies form a cycle; an application must be a DAG."),
+    "AIS202": _e("dag-source", "The DAG must have exactly one source component (no incoming edge)."),
+    "AIS203": _e("dag-unknown-component", "A dependency names a component that is not in System.components."),
+    "AIS204": _e("dag-unconnected", "A component of System.components appears in no dependency."),
+    "AIS205": _e("dag-probability-range", "A transition probability is not within [0, 1]."),
+    "AIS206": _e("dag-probability-sum", "The transition probabilities leaving a component add up to more than 1."),
+    "AIS207": _e("dag-duplicate-edge", "The same dependency is listed twice."),
+    # candidate deployments and containers
+    "AIS301": _e("deployment-unknown-component", "A candidate deployment names a component that is not in the DAG."),
+    "AIS302": _e("deployment-missing", "A DAG component has no entry in candidate_deployments.yaml."),
+    "AIS303": _e("container-unknown-resource", "A container names a resource that candidate_resources.yaml does not define."),
+    "AIS304": _e("container-resource-layer", "A container's resource lives in a layer not listed in candidateExecutionLayers."),
+    "AIS305": _e("deployment-unknown-layer", "candidateExecutionLayers names a computational layer that does not exist."),
+    "AIS306": _e("container-memory", "A container needs more memory than every one of its candidate resources has."),
+    "AIS307": _e("partition-name", "A partition entry does not follow `<name>_partitionX_Y`."),
+    "AIS308": _e("partition-chain", "The partitions of a component do not form a complete chain _1 … _N."),
+    "AIS309": _e("deployment-duplicate", "Two candidate deployment entries have the same name."),
+    "AIS310": _w("container-architecture", "A container image is built for another CPU architecture than its resource."),
+    # resources and network
+    "AIS401": _e("network-unknown-subdomain", "subNetworkDomains names a network domain that does not exist."),
+    "AIS402": _e("layer-unreachable", "A computational layer shares no network domain with any other layer."),
+    "AIS403": _e("dependency-no-network", "Two dependent components have no pair of candidate layers that share a network domain."),
+    "AIS404": _e("layer-duplicate-number", "Two computational layers have the same number."),
+    "AIS405": _w("layer-key-number", "A computationalLayerN key does not match its `number`."),
+    "AIS406": _e("network-subdomain-cycle", "Network domains contain each other through subNetworkDomains."),
+    "AIS410": _e("resource-duplicate-name", "Two resources have the same name; every resource name must be unique."),
+    "AIS411": _e("faas-incomplete", "A NativeCloudFunction resource lacks idleTime, transitionCost or cost."),
+    "AIS412": _e("node-incomplete", "An edge or VM resource lacks totalNodes or processors."),
+    # annotations and QoS
+    "AIS501": _e("annotation-no-name", "A component source has no component_name annotation."),
+    "AIS502": _w("annotation-unknown", "A decorator on main() is not an AI-SPRINT annotation."),
+    "AIS503": _e("annotation-no-call", "An annotation is used without parentheses (write @exec_time(...))."),
+    "AIS504": _e("annotation-duplicate", "The same annotation appears twice on main()."),
+    "AIS505": _e("annotation-not-constant", "An annotation argument is not a literal constant, so it cannot be read statically."),
+    "AIS506": _e("annotation-positional", "An annotation argument is positional; annotations take keyword arguments only."),
+    "AIS508": _e("source-no-main", "A component folder has no main.py, or main.py has no single top-level `def main`."),
+    "AIS509": _e("source-syntax", "A component's main.py is not valid Python."),
+    "AIS510": _e("annotation-unknown-component", "component_name names a component that is not in the DAG."),
+    "AIS511": _e("annotation-missing-component", "A DAG component has no annotated source in src/."),
+    "AIS512": _w("annotations-stale", "common_config/annotations.yaml differs from the annotations in src/."),
+    "AIS513": _e("annotation-duplicate-component", "Two sources declare the same component_name."),
+    "AIS520": _e("qos-global-without-path", "global_time_thr is set but prev_components is empty."),
+    "AIS521": _e("qos-path-not-in-dag", "prev_components plus the component do not form a path of the DAG."),
+    "AIS522": _e("qos-path-unannotated", "A component of a global constraint's path has no exec_time annotation."),
+    "AIS523": _e("qos-path-self", "prev_components contains the annotated component itself."),
+    "AIS524": _w("onnx-missing", "The ONNX file named by partitionable_model is not in the component's onnx/ folder."),
+    # secrets
+    "AIS601": _w("secret-in-file", "A secret value (key, password, token) is written in a committed file."),
+    # SPACE4AI-D settings and physical nodes
+    "AIS701": _e("space4aid-unknown-layer", "SPACE4AI-D.yaml names a computational layer that does not exist."),
+    "AIS702": _e("space4aid-layer-kind", "SPACE4AI-D.yaml classifies a layer inconsistently (twice, or a FaaS layer as edge/cloud)."),
+    "AIS703": _w("physical-unknown-resource", "physical_nodes.yaml describes a layer or resource that candidate_resources.yaml does not define."),
+    "AIS704": _w("physical-missing", "A physical resource has no connection data in physical_nodes.yaml."),
+    "AIS705": _w("physical-node-count", "The number of worker nodes in physical_nodes.yaml differs from totalNodes."),
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    location: Location | None = None
+    related: tuple[Location, ...] = field(default=())
+
+    @property
+    def title(self) -> str:
+        return CODES[self.code].title
+
+    def to_json(self) -> dict:
+        loc = self.location
+        return {
+            "code": self.code,
+            "title": self.title,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+            "file": loc.file if loc else None,
+            "line": loc.line if loc else None,
+            "col": loc.col if loc else None,
+            "pointer": loc.pointer if loc else None,
+            "related": [str(r) for r in self.related],
+        }
+
+
+def diagnostic(
+    code: str,
+    message: str,
+    hint: str = "",
+    location: Location | None = None,
+    related: Iterable[Location] = (),
+    severity: Severity | None = None,
+) -> Diagnostic:
+    """Build a diagnostic whose severity defaults to the one its code is catalogued with."""
+    return Diagnostic(
+        code, severity or CODES[code].severity, message, hint, location, tuple(related)
+    )
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    loc = d.location or Location("")
+    return (loc.file, loc.line, loc.col, d.code, d.message)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def count(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
+    return {s.value + "s": sum(d.severity is s for d in diagnostics) for s in Severity}
+
+
+# ----------------------------------------------------------------------------- renderers
+
+_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+
+def _source_line(loc: Location, cache: dict[str, list[str] | None]) -> str | None:
+    if not loc.line:
+        return None
+    if loc.file not in cache:
+        try:
+            cache[loc.file] = Path(loc.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            cache[loc.file] = None
+    lines = cache[loc.file]
+    if lines is None or loc.line > len(lines):
+        return None
+    return lines[loc.line - 1]
+
+
+def render_text(
+    diagnostics: Sequence[Diagnostic], *, colour: bool = False, subject: str = ""
+) -> str:
+    """Human text, compiler style: ``file:line:col: error AIS203: message``, the line, a caret, the hint."""
+    out: list[str] = []
+    cache: dict[str, list[str] | None] = {}
+    for d in diagnostics:
+        where = f"{d.location}: " if d.location else ""
+        label = _paint(f"{d.severity.value} {d.code}", _COLOURS[d.severity], colour)
+        out.append(f"{_paint(where, '1', colour)}{label}: {d.message}")
+        line = _source_line(d.location, cache) if d.location else None
+        if line is not None:
+            gutter = f"{d.location.line:>5} | "
+            out.append(gutter + line)
+            caret = " " * (len(gutter) - 2) + "| " + " " * max(d.location.col - 1, 0) + "^"
+            out.append(_paint(caret, _COLOURS[d.severity], colour))
+        if d.hint:
+            out.append(f"  {_paint('hint', '36', colour)}: {d.hint}")
+        for r in d.related:
+            out.append(f"  see: {r}")
+    n = count(diagnostics)
+    what = f" in {subject}" if subject else ""
+    if n["errors"]:
+        tail = f"✗ {n['errors']} error(s), {n['warnings']} warning(s){what}"
+        out.append(_paint(tail, "31;1", colour))
+    elif n["warnings"]:
+        out.append(_paint(f"✓ valid{what}, with {n['warnings']} warning(s)", "33;1", colour))
+    else:
+        out.append(_paint(f"✓ valid{what}", "32;1", colour))
+    return "\n".join(out) + "\n"
+
+
+def render_json(diagnostics: Sequence[Diagnostic], *, subject: str = "") -> str:
+    doc = {
+        "schema_version": DIAGNOSTICS_SCHEMA_VERSION,
+        "subject": subject,
+        "valid": not has_errors(diagnostics),
+        "summary": count(diagnostics),
+        "diagnostics": [d.to_json() for d in diagnostics],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _gh_escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_property(s: str) -> str:
+    return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diagnostics: Sequence[Diagnostic], *, subject: str = "") -> str:
+    """GitHub workflow commands (``::error file=…,line=…::msg``): annotations on the PR diff."""
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    out = []
+    for d in diagnostics:
+        props = []
+        if d.location:
+            props.append(f"file={_gh_escape_property(d.location.file)}")
+            if d.location.line:
+                props.append(f"line={d.location.line}")
+                props.append(f"col={d.location.col}")
+        props.append(f"title={_gh_escape_property(f'{d.code} {d.title}')}")
+        body = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        out.append(f"::{level[d.severity]} {','.join(props)}::{_gh_escape_data(body)}")
+    n = count(diagnostics)
+    out.append(f"{subject or 'application'}: {n['errors']} error(s), {n['warnings']} warning(s)")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "github": render_github}
+
+
+def codes_markdown() -> str:
+    """The code table of ``docs/diagnostics.md`` (generated; a test keeps the file in sync)."""
+    rows = [
+        "# Diagnostic codes",
+        "",
+        "Every finding of `aisprint validate` (and of every command that validates first) carries",
+        "one of these stable codes. Errors make the command exit with 1; warnings do not, unless",
+        "`--warnings-as-errors` is given. Generated from `compiler/diagnostics.py`: do not edit by hand.",
+        "",
+        "| code | name | severity | meaning |",
+        "|---|---|---|---|",
+    ]
+    for code, info in CODES.items():
+        rows.append(f"| {code} | {info.title} | {info.severity.value} | {info.summary} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,1 @@
+"""Loaders: AI-SPRINT input files and annotated sources into the model, positions kept."""

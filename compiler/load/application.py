@@ -1,0 +1,192 @@
+"""Load an application folder: every input file, parsed, schema-checked and built into the model.
+
+``load_application`` never raises on bad input: it returns what it could build plus the
+diagnostics for the rest. A part whose file is missing or breaks its schema is ``None``, so the
+cross-file checks (``compiler.validate.checks``) can still run on the parts that are sound.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
+from compiler.load import annotations as ann
+from compiler.load import common_config as cc
+from compiler.load.yamlpos import YamlDocument, parse_yaml
+from compiler.model import (
+    Application,
+    CandidateDeployment,
+    ComponentAnnotations,
+    Dag,
+    Infrastructure,
+    PhysicalNode,
+    Space4aiDSettings,
+)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # relative to the application folder
+    schema: str
+    required: bool
+    purpose: str
+
+
+INPUT_FILES = (
+    InputFile("common_config/application_dag.yaml", "application_dag", True,
+              "the components and their dependencies"),
+    InputFile("common_config/candidate_resources.yaml", "candidate_resources", True,
+              "the network domains, computational layers and resources"),
+    InputFile("common_config/candidate_deployments.yaml", "candidate_deployments", True,
+              "where each component may run and in which container"),
+    InputFile("common_config/annotations.yaml", "annotations", False,
+              "the annotations, as written by `aisprint design`"),
+    InputFile("common_config/physical_nodes.yaml", "physical_nodes", False,
+              "connection data of resources IM does not create"),
+    InputFile("space4ai-d/SPACE4AI-D.yaml", "space4ai_d", False,
+              "the placement settings"),
+)
+
+
+@dataclass(frozen=True)
+class LoadedApplication:
+    """Everything read from an application folder, sound or not."""
+
+    app_dir: str
+    documents: Mapping[str, YamlDocument]  # schema name -> parsed document
+    diagnostics: tuple[Diagnostic, ...]
+    dag: Dag | None = None
+    infrastructure: Infrastructure | None = None
+    deployments: tuple[CandidateDeployment, ...] | None = None
+    annotations: tuple[ComponentAnnotations, ...] | None = None
+    annotation_sources: tuple[str, ...] = ()  # folders under src/
+    physical_nodes: tuple[PhysicalNode, ...] | None = None
+    space4aid: Space4aiDSettings | None = None
+    source_documents: Mapping[str, YamlDocument] = field(default_factory=dict)
+
+    @property
+    def application(self) -> Application | None:
+        if self.dag is None or self.infrastructure is None or self.deployments is None:
+            return None
+        return Application(
+            self.app_dir, self.dag, self.infrastructure, self.deployments,
+            self.annotations or (), self.physical_nodes or (), self.space4aid)
+
+
+def _display(app_dir: str, rel: str) -> str:
+    return os.path.normpath(os.path.join(app_dir, rel))
+
+
+def read_document(path: Path, file: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return None, [diagnostic("AIS005", f"cannot read {file}: {reason}",
+                                 "make it a readable UTF-8 text file", Location(file))]
+    return parse_yaml(text, file)
+
+
+def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
+    # Imported here so that `import compiler.load` stays cheap for commands that never validate.
+    from compiler.validate.schema import validate_document
+
+    given = os.fspath(app_dir)
+    root = Path(given)
+    diags: list[Diagnostic] = []
+    if not root.is_dir():
+        diags.append(diagnostic(
+            "AIS001", f"application folder {given} does not exist",
+            "pass the folder that holds common_config/ (create one with "
+            "`aisprint new-application NAME`)", Location(given)))
+        return LoadedApplication(given, {}, tuple(diags))
+
+    documents: dict[str, YamlDocument] = {}
+    valid: dict[str, YamlDocument] = {}
+    for spec in INPUT_FILES:
+        file = _display(given, spec.path)
+        path = root / spec.path
+        if not path.exists():
+            if spec.required:
+                diags.append(diagnostic(
+                    "AIS001", f"{spec.path} is missing: it describes {spec.purpose}",
+                    "create it (`aisprint new-application NAME` writes an example of every "
+                    "file) or check that you passed the application folder", Location(file)))
+            continue
+        if path.is_dir():
+            diags.append(diagnostic("AIS005", f"{file} is a folder, not a file",
+                                    "replace it with the YAML file", Location(file)))
+            continue
+        doc, found = read_document(path, file)
+        diags.extend(found)
+        if doc is None:
+            continue
+        documents[spec.schema] = doc
+        schema_errors = validate_document(doc, spec.schema)
+        diags.extend(schema_errors)
+        if not has_errors(found) and not has_errors(schema_errors):
+            valid[spec.schema] = doc
+
+    parts: dict = {}
+    if "application_dag" in valid:
+        parts["dag"] = cc.build_dag(valid["application_dag"])
+    if "candidate_resources" in valid:
+        parts["infrastructure"] = cc.build_infrastructure(valid["candidate_resources"])
+    if "candidate_deployments" in valid:
+        parts["deployments"] = cc.build_deployments(valid["candidate_deployments"])
+    if "physical_nodes" in valid:
+        parts["physical_nodes"] = cc.build_physical_nodes(valid["physical_nodes"])
+    if "space4ai_d" in valid:
+        parts["space4aid"] = cc.build_space4aid(valid["space4ai_d"])
+
+    folders = ann.discover_sources(root)
+    source_docs: dict[str, YamlDocument] = {}
+    if folders:
+        from_sources: list[ComponentAnnotations] = []
+        for folder in folders:
+            main = root / "src" / folder / "main.py"
+            file = _display(given, f"src/{folder}/main.py")
+            if not main.is_file():
+                diags.append(diagnostic(
+                    "AIS508", f"src/{folder}/ has no main.py",
+                    "every folder under src/ is a component and needs a main.py with an "
+                    "annotated `def main`; move helper folders inside a component",
+                    Location(_display(given, f"src/{folder}"))))
+                continue
+            key = ann.source_key(given, folder)
+            found_ann, doc, found = ann.read_source(main, key=key, folder=folder, file=file)
+            diags.extend(found)
+            if doc is None or found_ann is None:
+                continue
+            source_docs[folder] = doc
+            schema_errors = validate_document(doc, "annotations")
+            diags.extend(schema_errors)
+            if not has_errors(found) and not has_errors(schema_errors):
+                from_sources.append(found_ann)
+        parts["annotations"] = tuple(from_sources)
+        if "annotations" in valid:
+            diags.extend(_stale_check(valid["annotations"], parts["annotations"]))
+    elif "annotations" in valid:
+        parts["annotations"] = ann.from_annotations_yaml(valid["annotations"])
+
+    return LoadedApplication(given, documents, tuple(diags), annotation_sources=tuple(folders),
+                             source_documents=source_docs, **parts)
+
+
+def _stale_check(doc: YamlDocument, from_sources: tuple[ComponentAnnotations, ...]
+                 ) -> list[Diagnostic]:
+    written = {a.folder: a.values for a in ann.from_annotations_yaml(doc)}
+    current = {a.folder: a.values for a in from_sources}
+    if written == current:
+        return []
+    changed = sorted(set(written) ^ set(current)
+                     | {f for f in set(written) & set(current) if written[f] != current[f]})
+    return [diagnostic(
+        "AIS512",
+        "common_config/annotations.yaml does not match the annotations in src/ "
+        f"(differs for: {', '.join(changed)})",
+        "run `aisprint design APP_DIR` to rewrite it; validation uses the sources",
+        doc.loc(()))]

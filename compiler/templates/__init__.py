@@ -1,0 +1,1 @@
+"""Package data: the `aisprint new-application` template (`new_application/`)."""

@@ -1,0 +1,39 @@
+"""Validation: JSON Schemas first, then the cross-file checks, as one report."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from compiler.diagnostics import Diagnostic, Severity, has_errors, sort_key
+from compiler.load.application import LoadedApplication, load_application
+from compiler.model import Application
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    app_dir: str
+    diagnostics: tuple[Diagnostic, ...]
+    loaded: LoadedApplication
+
+    @property
+    def valid(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    @property
+    def application(self) -> Application | None:
+        return self.loaded.application if self.valid else None
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+
+def validate_application(app_dir: str | os.PathLike[str]) -> ValidationReport:
+    """Load an application folder and check it; never raises on bad input."""
+    from compiler.validate.checks import run_checks
+
+    loaded = load_application(app_dir)
+    found = list(loaded.diagnostics) + run_checks(loaded)
+    unique = sorted(dict.fromkeys(found), key=sort_key)
+    return ValidationReport(loaded.app_dir, tuple(unique), loaded)

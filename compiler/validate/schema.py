@@ -1,0 +1,263 @@
+"""JSON Schema checks of input files, with errors mapped to coded, located diagnostics.
+
+The schemas live in ``schemas/`` (installed as the package ``compiler.schemas``), written in
+draft 2020-12. Editors that only speak draft-07 (yaml-language-server) get a down-levelled copy
+in ``schemas/editor/``; ``downlevel_draft07`` makes it and a test keeps both in sync.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, diagnostic
+from compiler.load.yamlpos import YamlDocument, pointer
+
+# The input files, by schema name; the same names are used by `aisprint schema`.
+INPUT_SCHEMAS = (
+    "application_dag",
+    "candidate_resources",
+    "candidate_deployments",
+    "annotations",
+    "physical_nodes",
+    "space4ai_d",
+)
+
+_CODE_BY_KEYWORD = {
+    "required": "AIS101",
+    "additionalProperties": "AIS102",
+    "unevaluatedProperties": "AIS102",
+    "type": "AIS103",
+    "enum": "AIS104",
+    "const": "AIS104",
+    "minimum": "AIS105",
+    "maximum": "AIS105",
+    "exclusiveMinimum": "AIS105",
+    "exclusiveMaximum": "AIS105",
+    "multipleOf": "AIS105",
+    "pattern": "AIS106",
+    "minItems": "AIS107",
+    "maxItems": "AIS107",
+    "minProperties": "AIS107",
+    "maxProperties": "AIS107",
+    "minLength": "AIS107",
+    "maxLength": "AIS107",
+    "items": "AIS107",  # `items: false` after prefixItems: too many items
+    "uniqueItems": "AIS108",
+}
+
+_TYPE_NAMES = {
+    dict: "a mapping",
+    list: "a list",
+    str: "text",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    type(None): "empty (null)",
+}
+
+
+def schema_names() -> tuple[str, ...]:
+    files = resources.files("compiler.schemas")
+    return tuple(sorted(p.name.removesuffix(".schema.json")
+                        for p in files.iterdir() if p.name.endswith(".schema.json")))
+
+
+@cache
+def load_schema(name: str) -> dict:
+    text = resources.files("compiler.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator(name: str):
+    # Imported here: jsonschema costs ~0.15 s to import and only validation needs it.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(name))
+
+
+def _describe(value: Any) -> str:
+    kind = _TYPE_NAMES.get(type(value), type(value).__name__)
+    if isinstance(value, (dict, list)) or value is None:
+        return kind
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{kind} {shown}"
+
+
+def _where(path: tuple) -> str:
+    return pointer(path) or "the top level"
+
+
+def _property_help(schema: dict) -> str:
+    """A short hint from a schema's description and first example."""
+    parts = []
+    if schema.get("description"):
+        parts.append(schema["description"].rstrip("."))
+    if schema.get("examples"):
+        parts.append("e.g. " + json.dumps(schema["examples"][0]))
+    return "; ".join(parts)
+
+
+def _leaf_errors(error) -> Iterator:
+    """Expand oneOf/anyOf to the most relevant branch, so the message is concrete."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        yield from _leaf_errors(best_match(error.context))
+    else:
+        yield error
+
+
+def validate_document(doc: YamlDocument, schema_name: str) -> list[Diagnostic]:
+    """Every schema violation of ``doc`` as a diagnostic at the offending value's line."""
+    out: list[Diagnostic] = []
+    for top in _validator(schema_name).iter_errors(doc.data):
+        for err in _leaf_errors(top):
+            out.extend(_to_diagnostics(doc, err))
+    return out
+
+
+def _to_diagnostics(doc: YamlDocument, err) -> list[Diagnostic]:
+    path = tuple(err.absolute_path)
+    kw = err.validator
+    code = _CODE_BY_KEYWORD.get(kw, "AIS100")
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    value = err.instance
+    help_ = _property_help(schema)
+
+    if kw == "required":
+        missing = [k for k in err.validator_value if not isinstance(value, dict) or k not in value]
+        out = []
+        props = schema.get("properties", {})
+        for key in missing:
+            hint = f"add '{key}'"
+            sub = _property_help(props.get(key, {}))
+            if sub:
+                hint += f": {sub}"
+            out.append(diagnostic(code, f"{_where(path)} is missing the required key '{key}'",
+                                  hint, doc.loc(path, key=True)))
+        return out
+
+    if kw in ("additionalProperties", "unevaluatedProperties") and isinstance(value, dict):
+        known = list(schema.get("properties", {}))
+        out = []
+        for key in value:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+            elif known:
+                hint = "allowed keys here: " + ", ".join(known)
+            else:
+                hint = "remove it"
+            out.append(diagnostic(code, f"unknown key '{key}' in {_where(path)}", hint,
+                                  doc.loc(path + (key,), key=True)))
+        return out
+
+    if kw == "pattern" and isinstance(doc.get(path), dict) and value in doc.get(path):
+        # propertyNames: jsonschema reports the offending key as the instance, at the mapping.
+        return [diagnostic("AIS106", f"key '{value}' in {_where(path)} is not a valid name",
+                           f"names here must match the pattern {err.validator_value}",
+                           doc.loc(path + (value,), key=True))]
+
+    loc = doc.loc(path)
+    if kw == "type":
+        wanted = err.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        message = f"{_where(path)} must be {wanted}, not {_describe(value)}"
+    elif kw in ("enum", "const"):
+        allowed = err.validator_value if kw == "enum" else [err.validator_value]
+        choices = ", ".join(json.dumps(a) for a in allowed)
+        message = f"{_where(path)} is {_describe(value)}; allowed: {choices}"
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        if close:
+            help_ = f"did you mean {close[0]!r}?"
+    elif kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
+        rel = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
+               "exclusiveMaximum": "<", "multipleOf": "a multiple of"}[kw]
+        message = f"{_where(path)} is {value} but must be {rel} {err.validator_value}"
+    elif kw == "pattern":
+        message = (f"{_where(path)} is {_describe(value)}, which does not match the "
+                   f"pattern {err.validator_value}")
+    elif kw in ("minItems", "minProperties", "minLength"):
+        message = f"{_where(path)} is too short: at least {err.validator_value} expected"
+    elif kw in ("maxItems", "maxProperties", "maxLength", "items"):
+        limit = err.validator_value if kw != "items" else len(schema.get("prefixItems", []))
+        message = f"{_where(path)} is too long: at most {limit} expected"
+    elif kw == "uniqueItems":
+        dupes = sorted({json.dumps(v, sort_keys=True) for v in value
+                        if sum(json.dumps(w, sort_keys=True) == json.dumps(v, sort_keys=True)
+                               for w in value) > 1})
+        message = f"{_where(path)} lists {', '.join(dupes)} more than once"
+        help_ = "remove the repeated item"
+    else:
+        message = f"{_where(path)}: {err.message}"
+    return [diagnostic(code, message, help_, loc)]
+
+
+# ----------------------------------------------------------------------------- editor copies
+
+_DRAFT07 = "http://json-schema.org/draft-07/schema#"
+
+
+def downlevel_draft07(schema: dict) -> dict:
+    """Rewrite a 2020-12 schema that uses only the shared subset into draft-07 for editors.
+
+    ``$defs`` -> ``definitions`` (and refs), ``prefixItems``/``items: false`` -> ``items`` list
+    plus ``additionalItems: false``; the ``$id`` gains ``.draft07``.
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key == "$defs":
+                out["definitions"] = walk(value)
+            elif key == "$ref" and isinstance(value, str):
+                out[key] = value.replace("#/$defs/", "#/definitions/")
+            elif key == "prefixItems":
+                out["items"] = walk(value)
+            elif key == "items" and "prefixItems" in node:
+                out["additionalItems"] = walk(value)
+            else:
+                out[key] = walk(value)
+        return out
+
+    result = walk(copy.deepcopy(schema))
+    result["$schema"] = _DRAFT07
+    if "$id" in result:
+        result["$id"] = result["$id"].removesuffix(".json") + ".draft07.json"
+    return result
+
+
+def dumps(schema: dict) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_schemas(directory: Path, *, draft07: bool = False) -> list[Path]:
+    """Write every schema (optionally the draft-07 editor copies) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in schema_names():
+        schema = load_schema(name)
+        if draft07:
+            target = directory / f"{name}.draft07.json"
+            target.write_text(dumps(downlevel_draft07(schema)), encoding="utf-8")
+        else:
+            target = directory / f"{name}.schema.json"
+            target.write_text(dumps(schema), encoding="utf-8")
+        written.append(target)
+    return written
