@@ -93,6 +93,7 @@ CODES: dict[str, CodeInfo] = {
     "AIS308": _e("partition-chain", "The partitions of a component do not form a complete chain _1 … _N."),
     "AIS309": _e("deployment-duplicate", "Two candidate deployment entries have the same name."),
     "AIS310": _w("container-architecture", "A container image is built for another CPU architecture than its resource."),
+    "AIS311": _w("container-hardware", "A container needs SGX or a GPU that one of its candidate resources lacks."),
     # resources and network
     "AIS401": _e("network-unknown-subdomain", "subNetworkDomains names a network domain that does not exist."),
     "AIS402": _e("layer-unreachable", "A computational layer shares no network domain with any other layer."),

@@ -106,14 +106,14 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         out: dict = {}
+        merged: dict = {}  # keys from `<<: *alias`; explicit keys win, whatever the order
         for key_node, value_node in node.value:
             if key_node.tag == _STD + "merge":
-                merged = self.build(value_node, path)
-                sources = merged if isinstance(merged, list) else [merged]
-                for source in sources:
+                value = self.build(value_node, path)
+                for source in value if isinstance(value, list) else [value]:
                     if isinstance(source, dict):
                         for k, v in source.items():
-                            out.setdefault(k, v)
+                            merged.setdefault(k, v)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self._fail(key_node, "a mapping key must be a plain value, not a list or mapping",
@@ -135,7 +135,7 @@ class _Builder:
                 ))
             self.keys[here] = self._pos(key_node)
             out[key] = self.build(value_node, here)
-        return out
+        return {**merged, **out} if merged else out
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag

@@ -258,6 +258,16 @@ def containers_fit_resources(app: LoadedApplication) -> Iterator[Diagnostic]:
                         "of those layers", where)
                 if container.memory_size <= resource.memory_size:
                     fitting.append(resource)
+                lacks = [what for what, needed, has in (
+                    ("SGX (trustedExecution)", container.trusted_execution, resource.has_sgx),
+                    ("a GPU (GPURequirement)", container.gpu_requirement, resource.gpus > 0))
+                    if needed and not has and not resource.is_faas]
+                if lacks:
+                    yield diagnostic(
+                        "AIS311", f"container {container.key} of '{dep.name}' needs "
+                        f"{' and '.join(lacks)}, which resource '{name}' does not have",
+                        "remove the resource from candidateExecutionResources, or describe "
+                        "its SGXFlag / accelerators in candidate_resources.yaml", where)
                 arch = _image_architecture(container.image)
                 if arch and resource.cpu_architecture != arch:
                     yield diagnostic(

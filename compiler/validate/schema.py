@@ -93,6 +93,14 @@ def _describe(value: Any) -> str:
     return f"{kind} {shown}"
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _where(path: tuple) -> str:
     return pointer(path) or "the top level"
 
@@ -175,6 +183,9 @@ def _to_diagnostics(doc: YamlDocument, err) -> list[Diagnostic]:
         wanted = err.validator_value
         wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
         message = f"{_where(path)} must be {wanted}, not {_describe(value)}"
+        if isinstance(value, str) and "number" in str(wanted) and _is_number(value):
+            help_ = (f"YAML 1.1 reads {value} as text (an exponent needs a dot in YAML 1.1): "
+                     "write it without the exponent, e.g. 0.00005, or as 5.0e-05")
     elif kw in ("enum", "const"):
         allowed = err.validator_value if kw == "enum" else [err.validator_value]
         choices = ", ".join(json.dumps(a) for a in allowed)

@@ -1,0 +1,1 @@
+"""Design: ONNX models, their partitions, and the candidate designs built from them."""

@@ -1,0 +1,29 @@
+"""person-detector: finds people in a frame (SSD-style detector, ONNX).
+
+Part of the smart_city example; the processing is a placeholder that passes a JSON record on.
+
+    python main.py INPUT_FILE OUTPUT_DIR
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from aisprint.annotations import component_name, exec_time, partitionable_model
+
+
+@component_name(name="person-detector")
+@exec_time(local_time_thr=5, global_time_thr=8, prev_components=["camera-ingest", "frame-sampler"])
+@partitionable_model(onnx_file="person-ssd.onnx", num_partitions=2)
+def main(args):
+    source = Path(args["input"])
+    record = json.loads(source.read_text()) if source.suffix == ".json" else {"frame": source.name}
+    record.setdefault("stages", []).append("person-detector")
+    target = Path(args["output"]) / (source.stem + ".json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(record) + "\n")
+    return str(target)
+
+
+if __name__ == "__main__":
+    print(main({"input": sys.argv[1], "output": sys.argv[2]}))

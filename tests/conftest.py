@@ -1,0 +1,51 @@
+"""Shared fixtures: the repository, ../shared (when present) and fresh copies of the examples."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+SHARED = Path(os.environ.get("AISPRINT_SHARED", REPO.parent / "shared"))
+EXAMPLE_NAMES = ("mask_detection", "smart_city")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared, or skip the test with a clear reason when it is not there."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared data beside the repository)")
+    return path
+
+
+def copy_example(name: str, target: Path, *, models: bool = True) -> Path:
+    """A private copy of an example, with its ONNX models prepared inside the copy."""
+    app = target / name
+    shutil.copytree(EXAMPLES / name, app, symlinks=True,
+                    ignore=shutil.ignore_patterns("*.onnx", "__pycache__", "output"))
+    if models:
+        env = dict(os.environ)
+        if (SHARED / "models").is_dir():
+            env["AISPRINT_MODELS_DIR"] = str(SHARED / "models")
+        subprocess.run([sys.executable, str(app / "prepare_models.py")], check=True, env=env,
+                       capture_output=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def prepared_examples(tmp_path_factory) -> dict[str, Path]:
+    """Every example copied once per session, models included (read-only use)."""
+    root = tmp_path_factory.mktemp("examples")
+    return {name: copy_example(name, root) for name in EXAMPLE_NAMES}
+
+
+@pytest.fixture
+def mask_app(tmp_path) -> Path:
+    """A fresh, writable copy of the mask-detection example (models not needed)."""
+    return copy_example("mask_detection", tmp_path, models=False)
