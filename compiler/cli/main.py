@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from compiler import __version__
@@ -50,6 +49,12 @@ for module in (validate, design, new_application, schema):
     module.register(app)
 
 
+def _is_click_error(error: BaseException) -> bool:
+    """Click's exceptions, whichever copy raised them (recent Typer vendors its own click)."""
+    return callable(getattr(error, "show", None)) and isinstance(
+        getattr(error, "exit_code", None), int)
+
+
 def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "aisprint") -> int:
     """Run a Typer app and map every outcome to this tool's exit codes (never a traceback)."""
     debug = bool(os.environ.get("AISPRINT_DEBUG"))
@@ -58,14 +63,11 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
         result = command.main(args=list(argv) if argv is not None else None, prog_name=prog,
                               standalone_mode=False)
         return result if isinstance(result, int) else EXIT_OK
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except click.UsageError as usage:
-        usage.show(file=sys.stderr)
-        return EXIT_USAGE
     except InvalidInput as invalid:
         if debug:
             raise
@@ -76,13 +78,13 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
             raise
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as bug:  # noqa: BLE001 - the one place that turns bugs into exit code 3
+    except Exception as error:  # noqa: BLE001 - the one place that maps the rest to exit codes
+        if _is_click_error(error):  # a usage error: click's exit code 2 is our 64
+            error.show(file=sys.stderr)
+            return EXIT_USAGE if error.exit_code == 2 else error.exit_code
         if debug:
             raise
-        print(f"internal error: {type(bug).__name__}: {bug}\n"
+        print(f"internal error: {type(error).__name__}: {error}\n"
               "This is a bug in aisprint-gitops. Run again with AISPRINT_DEBUG=1 for the "
               "traceback and include it in your report.", file=sys.stderr)
         return EXIT_INTERNAL

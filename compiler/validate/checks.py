@@ -365,7 +365,7 @@ def network_domains(app: LoadedApplication) -> Iterator[Diagnostic]:
                 "AIS402", f"computational layer {layer.number} ({layer.key}) shares no network "
                 "domain with any other layer, so no data can reach it",
                 "add a network domain whose subNetworkDomains include its domain and another "
-                "layer's domain (AccessDelay and Bandwidth of that link)", layer.loc())
+                "layer's domain (AccessDelay and Bandwidth of that link)", layer.loc("key"))
 
 
 def _reaches(infra, start: str, target: str) -> bool:
