@@ -56,7 +56,7 @@ def test_mask_detection_runs_end_to_end_on_real_photos(prepared_examples, tmp_pa
     images = shared_path("images")
     app = prepared_examples["mask_detection"]
     assert (app / "src" / "blurry-faces-onnx" / "onnx" / "version-RFB-640.onnx").resolve() \
-        .parent == shared_path("models")
+        .parent == shared_path("models").resolve()
     out = tmp_path / "out"
     metrics = tmp_path / "metrics.jsonl"
     result = subprocess.run(
