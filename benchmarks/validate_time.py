@@ -32,19 +32,20 @@ def wall_times(command: list[str], runs: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("apps", nargs="*", type=Path,
-                        default=[REPO / "examples" / "smart_city", REPO / "examples" / "mask_detection"])
+    examples = [REPO / "examples" / "smart_city", REPO / "examples" / "mask_detection"]
+    parser.add_argument("apps", nargs="*", type=Path, default=examples)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     aisprint = shutil.which("aisprint") or sys.exit("aisprint is not installed: pip install -e .")
-    rows = [("python -c pass (start-up only)", wall_times([sys.executable, "-c", "pass"], args.runs))]
+    bare = wall_times([sys.executable, "-c", "pass"], args.runs)
+    rows = [("python -c pass (start-up only)", bare)]
     for app in args.apps:
         done = subprocess.run([aisprint, "validate", str(app)], capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"{app} does not validate:\n{done.stdout}")
         rows.append((f"aisprint validate {app.name}", wall_times([aisprint, "validate", str(app)],
                                                                  args.runs)))
-    print(f"| command | runs | min s | median s | max s |\n|---|---|---|---|---|")
+    print("| command | runs | min s | median s | max s |\n|---|---|---|---|---|")
     for name, times in rows:
         print(f"| {name} | {len(times)} | {min(times):.3f} | {statistics.median(times):.3f} "
               f"| {max(times):.3f} |")

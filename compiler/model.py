@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 from compiler.diagnostics import Location
+
 
 @dataclass(frozen=True)
 class Located:
@@ -105,7 +106,7 @@ class Dag(Located):
 # ----------------------------------------------------------------------------- resources
 
 
-class LayerType(str, Enum):
+class LayerType(StrEnum):
     VIRTUAL = "Virtual"
     PHYSICAL_TO_BE_PROVISIONED = "PhysicalToBeProvisioned"
     PHYSICAL_ALREADY_PROVISIONED = "PhysicalAlreadyProvisioned"
@@ -222,7 +223,7 @@ class Infrastructure(Located):
     layers: tuple[ComputationalLayer, ...]
 
     def layer(self, number: int) -> ComputationalLayer | None:
-        return next((l for l in self.layers if l.number == number), None)
+        return next((lay for lay in self.layers if lay.number == number), None)
 
     def resource(self, name: str) -> Resource | None:
         return next((r for r in self.resources() if r.name == name), None)

@@ -45,7 +45,7 @@ def test_mask_detection_qos_constraints(prepared_examples):
     assert {(c.path, c.threshold) for c in app.global_constraints()} == {
         (("blurry-faces-onnx", "mask-detector"), 30),
         (("blurry-faces-onnx", "mask-detector", "mask-alert"), 40)}
-    layers = {l.number: l.type.value for l in app.infrastructure.layers}
+    layers = {lay.number: lay.type.value for lay in app.infrastructure.layers}
     assert layers == {1: "PhysicalAlreadyProvisioned", 2: "PhysicalToBeProvisioned",
                       3: "Virtual", 4: "NativeCloudFunction"}
     assert len(app.infrastructure.domains) == 3

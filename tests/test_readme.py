@@ -13,9 +13,10 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_every_verb_in_the_readme_exists():
-    from compiler.cli.main import run, app
     import contextlib
     import io
+
+    from compiler.cli.main import app, run
 
     readme = (REPO / "README.md").read_text()
     verbs = set(re.findall(r"`aisprint ([a-z-]+)", readme))

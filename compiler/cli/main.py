@@ -15,7 +15,7 @@ import typer
 
 from compiler import __version__
 from compiler.cli import design, new_application, schema, validate
-from compiler.cli.output import render, OutputFormat
+from compiler.cli.output import OutputFormat, render
 from compiler.errors import AisprintError, InvalidInput
 
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 3, 64, 130

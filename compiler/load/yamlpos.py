@@ -48,7 +48,7 @@ class YamlDocument:
     key_positions: Mapping[Path_, tuple[int, int]] = field(repr=False, compare=False)
 
     def loc(self, path: Path_ = (), *, key: bool = False) -> Location:
-        """Location of the value at ``path`` (or of its key), else of its nearest existing parent."""
+        """Where the value at ``path`` (or its key) starts, else its nearest existing parent."""
         path = tuple(path)
         if key and path in self.key_positions:
             line, col = self.key_positions[path]

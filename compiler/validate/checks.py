@@ -16,7 +16,7 @@ from pathlib import Path
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.load.application import LoadedApplication
 from compiler.load.yamlpos import YamlDocument
-from compiler.model import Dag, LayerType, looks_like_partition, parse_partition_name
+from compiler.model import Dag, LayerType, looks_like_partition
 
 Check = Callable[[LoadedApplication], Iterable[Diagnostic]]
 CHECKS: list[tuple[tuple[str, ...], Check]] = []
@@ -227,7 +227,7 @@ def partition_chains(app: LoadedApplication) -> Iterator[Diagnostic]:
 @check("deployments", "infrastructure")
 def containers_fit_resources(app: LoadedApplication) -> Iterator[Diagnostic]:
     infra = app.infrastructure
-    layer_numbers = {l.number for l in infra.layers}
+    layer_numbers = {lay.number for lay in infra.layers}
     all_names = [r.name for r in infra.resources()]
     for dep in app.deployments:
         for i, number in enumerate(dep.layers):
@@ -311,9 +311,9 @@ def layers_and_resources(app: LoadedApplication) -> Iterator[Diagnostic]:
         if len(layers) > 1:
             yield diagnostic(
                 "AIS404", f"{len(layers)} computational layers have number {number} "
-                f"({', '.join(l.domain + '/' + l.key for l in layers)})",
+                f"({', '.join(lay.domain + '/' + lay.key for lay in layers)})",
                 "give every layer its own number", layers[1].loc("number"),
-                [l.loc("number") for l in layers[:1]])
+                [lay.loc("number") for lay in layers[:1]])
     first: dict[str, object] = {}
     for resource in infra.resources():
         if resource.name in first:
@@ -387,7 +387,7 @@ def _reaches(infra, start: str, target: str) -> bool:
 @check("dag", "deployments", "infrastructure")
 def dependencies_have_a_network(app: LoadedApplication) -> Iterator[Diagnostic]:
     infra = app.infrastructure
-    existing = {l.number for l in infra.layers}
+    existing = {lay.number for lay in infra.layers}
 
     def layers_of(component: str) -> set[int]:
         return {n for d in app.deployments if d.component == component for n in d.layers} \

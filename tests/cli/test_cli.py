@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from compiler.cli.main import app, run
-from tests.conftest import REPO
 
 
 def aisprint(*args, cwd=None, env=None):
@@ -87,7 +87,7 @@ def test_new_application_components_run(tmp_path):
     second = subprocess.run([sys.executable, str(tmp_path / "demo/src/inference/main.py"),
                              first.stdout.strip(), str(tmp_path / "out2")], capture_output=True,
                             text=True, check=True)
-    assert json.loads(open(second.stdout.strip()).read()) == {"file": "in.txt", "bytes": 5}
+    assert json.loads(Path(second.stdout.strip()).read_text()) == {"file": "in.txt", "bytes": 5}
 
 
 def test_bad_application_name_is_refused(tmp_path):

@@ -14,7 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.cli.main import run, app as cli
+from compiler.cli.main import app as cli
+from compiler.cli.main import run
 from tests.conftest import copy_example
 
 FILES = (

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image, ImageFilter
-
 from aisprint.annotations import annotation
+from PIL import Image, ImageFilter
 
 MODEL = Path(__file__).parent / "onnx" / "version-RFB-640.onnx"
 INPUT_SIZE = (640, 480)  # width, height the detector expects

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image, ImageDraw
-
 from aisprint.annotations import component_name, exec_time
+from PIL import Image, ImageDraw
 
 MODEL = Path(__file__).parent / "onnx" / "RFB-640-masked_face-v2.onnx"
 CLASSES = {1: "face", 2: "masked_face"}  # 0 is the background

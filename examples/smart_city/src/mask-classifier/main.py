@@ -13,7 +13,8 @@ from aisprint.annotations import component_name, exec_time
 
 
 @component_name(name="mask-classifier")
-@exec_time(local_time_thr=6, global_time_thr=12, prev_components=["person-detector", "face-anonymizer"])
+@exec_time(local_time_thr=6, global_time_thr=12,
+           prev_components=["person-detector", "face-anonymizer"])
 def main(args):
     source = Path(args["input"])
     record = json.loads(source.read_text()) if source.suffix == ".json" else {"frame": source.name}
