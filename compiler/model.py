@@ -442,22 +442,22 @@ class Application(Located):
         """The candidate entry of a component and those of its partitions."""
         return tuple(d for d in self.deployments if d.component == component)
 
-    def local_constraints(self) -> tuple[LocalConstraint, ...]:
-        out = []
+    def _exec_times(self) -> Iterator[tuple[str, ComponentAnnotations, ExecTime]]:
         for component in self.dag.components:
             ann = self.annotations_of(component)
-            et = ann.exec_time if ann else None
-            if et and et.local_time_thr is not None:
-                out.append(LocalConstraint(component, et.local_time_thr,
-                                           locations={"": ann.loc("exec_time.local_time_thr")}))
-        return tuple(out)
+            if ann is not None and ann.exec_time is not None:
+                yield component, ann, ann.exec_time
+
+    def local_constraints(self) -> tuple[LocalConstraint, ...]:
+        """``local_time_thr``: the response time of one component, in seconds."""
+        return tuple(
+            LocalConstraint(component, et.local_time_thr,
+                            locations={"": ann.loc("exec_time.local_time_thr")})
+            for component, ann, et in self._exec_times() if et.local_time_thr is not None)
 
     def global_constraints(self) -> tuple[GlobalConstraint, ...]:
-        out = []
-        for component in self.dag.components:
-            ann = self.annotations_of(component)
-            et = ann.exec_time if ann else None
-            if et and et.global_time_thr is not None:
-                out.append(GlobalConstraint((*et.prev_components, component), et.global_time_thr,
-                                            locations={"": ann.loc("exec_time.global_time_thr")}))
-        return tuple(out)
+        """``global_time_thr``: the response time of the path prev_components -> component."""
+        return tuple(
+            GlobalConstraint((*et.prev_components, component), et.global_time_thr,
+                             locations={"": ann.loc("exec_time.global_time_thr")})
+            for component, ann, et in self._exec_times() if et.global_time_thr is not None)
