@@ -1,0 +1,5 @@
+"""Placement: where every component and partition runs, at what cost and how fast.
+
+``system`` (the problem as values) · ``performance`` (the one evaluator) · ``faas`` ·
+``milp`` (exact) · ``heuristics`` (anytime) · ``maxload`` (largest sustainable Λ) ·
+``interop`` (SPACE4AI-D JSON solutions)."""
