@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from compiler.placement.faas import faas_response_time
-from compiler.placement.system import Option, Placement, System, Tier
+from compiler.placement.system import Option, Placement, System
 
 RELATIVE_TOLERANCE = 1e-9
 
