@@ -87,3 +87,106 @@ def new_application(name: str, parent: str | os.PathLike[str] = ".") -> Path:
             f"{target} already exists: choose another name or remove it first "
             "(new-application never overwrites files)")
     return scaffold(name, target)
+
+
+# ----------------------------------------------------------------------------- placement
+
+
+@dataclass(frozen=True)
+class PlacementOutcome:
+    """A solved placement with where it came from and what was written."""
+
+    system: object  # compiler.placement.system.System
+    result: object  # compiler.placement.milp.SolveResult
+    written: tuple[Path, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+    max_load: object | None = None  # compiler.placement.maxload.MaxLoad
+
+
+def solve_system_file(system_file: str | os.PathLike[str], *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None) -> PlacementOutcome:
+    """Solve a SPACE4AI-D system JSON file."""
+    from compiler.load.space4ai import load_system
+    from compiler.placement.performance import DEFAULT
+    from compiler.placement.solve import solve
+
+    system = load_system(system_file, arrival_rate=arrival_rate)
+    result = solve(system, mode=mode, time_limit=time_limit, seed=seed,
+                   conventions=conventions or DEFAULT, progress=progress)
+    return PlacementOutcome(system, result)
+
+
+def evaluate_solution_file(system_file: str | os.PathLike[str],
+                           solution_file: str | os.PathLike[str], *,
+                           arrival_rate: float | None = None, conventions=None):
+    """The evaluator's verdict on a SPACE4AI-D solution JSON for a system JSON."""
+    import json
+
+    from compiler.load.space4ai import load_system
+    from compiler.placement.interop import placement_from_solution
+    from compiler.placement.performance import DEFAULT, evaluate
+
+    try:
+        data = json.loads(Path(solution_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AisprintError(f"cannot read the solution {solution_file}: {exc}") from None
+    if arrival_rate is None and isinstance(data, dict) and "Lambda" in data:
+        arrival_rate = float(data["Lambda"])
+    system = load_system(system_file, arrival_rate=arrival_rate)
+    placement = placement_from_solution(system, data)
+    return system, placement, evaluate(system, placement, conventions or DEFAULT)
+
+
+def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None, write: bool = True) -> PlacementOutcome:
+    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
+    import json
+
+    import yaml
+
+    from compiler.load.oscarp import load_performance
+    from compiler.placement.from_application import system_from_application
+    from compiler.placement.interop import dumps_solution, solution_json, system_json
+    from compiler.placement.performance import DEFAULT
+    from compiler.placement.production import production_deployment
+    from compiler.placement.solve import solve
+
+    report = validate(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    performance, found = load_performance(app_dir)
+    if any(d.severity is Severity.ERROR for d in found):
+        raise InvalidInput(found)
+    mapped = system_from_application(report.application, performance,
+                                     arrival_rate=arrival_rate)
+    result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
+                   conventions=conventions or DEFAULT, progress=progress)
+    if not result.feasible:
+        explanation = "; ".join(result.explanation) or "no feasible placement was found"
+        raise InvalidInput([diagnostic(
+            "AIS804", f"no placement meets every constraint: {explanation}",
+            "relax the exec_time limits, add resources, or allow more layers in "
+            "candidate_deployments.yaml")])
+    written: list[Path] = []
+    if write:
+        target = Path(app_dir) / "aisprint" / "deployments" / "optimal_deployment"
+        production = production_deployment(
+            mapped, result.placement,
+            candidate_resources=report.loaded.documents["candidate_resources"].data,
+            feasible=result.feasible)
+        files = {
+            target / "production_deployment.yaml":
+                yaml.safe_dump(production, sort_keys=False, default_flow_style=False),
+            target / "space4ai-d" / "system.json":
+                json.dumps(system_json(mapped.system), indent=2) + "\n",
+            target / "space4ai-d" / "solution.json":
+                dumps_solution(solution_json(mapped.system, result.placement,
+                                             result.evaluation)),
+        }
+        for path, text in files.items():
+            write_atomically(path, text)
+            written.append(path)
+    return PlacementOutcome(mapped.system, result, tuple(written),
+                            tuple(report.warnings) + tuple(found) + mapped.warnings)

@@ -129,6 +129,10 @@ def system_from_json(data: dict, *, file: str = "<system>", text: str | None = N
             edges.append((source, target, float(probabilities[i]) if i < len(probabilities)
                           else 1.0))
 
+    # canonical order: by source component, as Components lists them
+    position = {c.name: i for i, c in enumerate(components)}
+    edges.sort(key=lambda edge: position[edge[0]])
+
     options: dict[tuple[str, str], tuple[Option, ...]] = {}
     performance = data["Performance"]
     for comp_name, parts in data["CompatibilityMatrix"].items():

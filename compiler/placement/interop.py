@@ -89,3 +89,65 @@ def solution_json(system: System, placement: Placement, evaluation: Evaluation) 
 
 def dumps_solution(data: dict) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def system_json(system: System) -> dict:
+    """A ``System`` in the SPACE4AI-D system JSON format (the inverse of ``load_system``)."""
+    from compiler.placement.system import Tier
+
+    def resources_of(tier: Tier) -> dict:
+        out: dict[str, Any] = {}
+        for layer in system.layers:
+            if layer.tier is not tier:
+                continue
+            entries: dict[str, Any] = {}
+            for name in layer.resources:
+                r = system.resource(name)
+                if tier is Tier.FAAS:
+                    entries[name] = {"cost": r.cost, "memory": r.memory,
+                                     "idle_time_before_kill": r.idle_time}
+                else:
+                    entries[name] = {"number": r.number, "cost": r.cost, "memory": r.memory,
+                                     "n_cores": r.cores}
+                if r.description:
+                    entries[name]["description"] = r.description
+            if tier is Tier.FAAS:
+                entries["transition_cost"] = layer.transition_cost
+            out[layer.name] = entries
+        return out
+
+    compatibility: dict[str, Any] = {}
+    performance: dict[str, Any] = {}
+    for (component, partition), options in system.options.items():
+        compatibility.setdefault(component, {})[partition] = [
+            {"resource": o.resource, "memory": o.memory} for o in options]
+        performance.setdefault(component, {})[partition] = {
+            o.resource: ({"model": o.model, "demandWarm": o.demand_warm,
+                          "demandCold": o.demand_cold}
+                         if system.resource(o.resource).is_faas
+                         else {"model": o.model, "demand": o.demand})
+            for o in options}
+    return {
+        "DirectedAcyclicGraph": {
+            c.name: {"next": [t for t, _ in system.successors(c.name)],
+                     "transition_probability": [p for _, p in system.successors(c.name)]}
+            for c in system.components},
+        "Components": {
+            c.name: {d.name: {p.name: {"next": list(p.next), "data_size": list(p.data_sizes),
+                                       "early_exit_probability": p.early_exit}
+                              for p in d.partitions} for d in c.deployments}
+            for c in system.components},
+        "EdgeResources": resources_of(Tier.EDGE),
+        "CloudResources": resources_of(Tier.CLOUD),
+        "FaaSResources": resources_of(Tier.FAAS),
+        "CompatibilityMatrix": compatibility,
+        "Performance": performance,
+        "Lambda": system.arrival_rate,
+        "LocalConstraints": {c: {"local_res_time": t} for c, t in system.local_constraints.items()},
+        "GlobalConstraints": {g.name: {"components": list(g.path), "global_res_time": g.threshold}
+                              for g in system.global_constraints},
+        "NetworkTechnology": {d.name: {"computationalLayers": sorted(d.layers),
+                                       "AccessDelay": d.access_delay, "Bandwidth": d.bandwidth}
+                              for d in system.domains},
+        "Time": system.time,
+    }

@@ -1,0 +1,131 @@
+"""``production_deployment.yaml``: a placement in the AI-SPRINT seed's format, and back.
+
+``System.Components.<key>`` has the component (or partition) ``name``, its
+``executionLayer`` and the container that runs it with ``selectedExecutionResource``;
+``System.NetworkDomains`` is candidate_resources.yaml pruned to the chosen layers and
+resources, ``totalNodes`` set to the replicas; ``DeploymentName`` names the folder under
+aisprint/deployments/; ``Feasible`` says whether the placement meets every constraint.
+Partition keys follow SPACE4AI-D: ``component1_partition1_1`` for the candidate entry
+``component1_partitionX_1``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from compiler.errors import AisprintError
+from compiler.placement.from_application import ApplicationSystem
+from compiler.placement.system import Placement
+
+CONTAINER_FIELDS = ("image", "memorySize", "computingUnits", "trustedExecution",
+                    "networkProtection", "fileSystemProtection", "GPURequirement")
+
+
+def _container_dict(container) -> dict[str, Any]:
+    image: Any = list(container.image) if len(container.image) > 1 else \
+        (container.image[0] if container.image else "")
+    return {"image": image, "memorySize": container.memory_size,
+            "computingUnits": container.computing_units,
+            "trustedExecution": container.trusted_execution,
+            "networkProtection": container.network_protection,
+            "fileSystemProtection": container.file_system_protection,
+            "GPURequirement": container.gpu_requirement}
+
+
+def production_deployment(mapped: ApplicationSystem, placement: Placement, *,
+                          candidate_resources: dict, feasible: bool,
+                          deployment_name: str = "optimal_deployment") -> dict:
+    system = mapped.system
+    components: dict[str, Any] = {}
+    used_layers: dict[int, set[str]] = {}
+    for component in system.components:
+        deployment = component.deployment(placement.deployments[component.name])
+        for part in deployment.partitions:
+            entry = mapped.entries[(component.name, part.name)]
+            resource = placement.resources[(component.name, part.name)]
+            layer = int(system.resource(resource).layer.removeprefix("computationalLayer"))
+            used_layers.setdefault(layer, set()).add(resource)
+            key = entry.key
+            if entry.partition is not None:
+                cut = part.name.rsplit("_partition", 1)[1].split("_")[0]
+                key = re.sub(r"_partitionX_", f"_partition{cut}_", entry.key)
+            container_key = mapped.containers[(component.name, part.name, resource)]
+            container = next(c for c in entry.containers if c.key == container_key)
+            components[key] = {
+                "name": part.name,
+                "executionLayer": layer,
+                "Containers": {container_key: {**_container_dict(container),
+                                               "selectedExecutionResource": resource}},
+            }
+    return {"System": {
+        "name": candidate_resources.get("System", {}).get("name", system.name),
+        "NetworkDomains": _pruned_domains(candidate_resources, used_layers,
+                                          dict(placement.replicas)),
+        "Components": components,
+        "DeploymentName": deployment_name,
+        "Feasible": feasible,
+    }}
+
+
+def _pruned_domains(candidate_resources: dict, used: dict[int, set[str]],
+                    replicas: dict[str, int]) -> dict:
+    out = {}
+    for key, domain in candidate_resources["System"]["NetworkDomains"].items():
+        layers = domain.get("ComputationalLayers")
+        if not layers:
+            out[key] = copy.deepcopy(domain)  # a link between domains: kept whole
+            continue
+        kept = {}
+        for layer_key, layer in layers.items():
+            if layer["number"] not in used:
+                continue
+            resources = {}
+            for res_key, res in layer["Resources"].items():
+                if res["name"] in used[layer["number"]]:
+                    res = copy.deepcopy(res)
+                    if res["name"] in replicas:
+                        res["totalNodes"] = replicas[res["name"]]
+                    resources[res_key] = res
+            kept[layer_key] = {**copy.deepcopy({k: v for k, v in layer.items()
+                                                if k != "Resources"}), "Resources": resources}
+        if kept:
+            out[key] = {**copy.deepcopy({k: v for k, v in domain.items()
+                                         if k != "ComputationalLayers"}),
+                        "ComputationalLayers": kept}
+    return out
+
+
+def placement_from_production(mapped: ApplicationSystem, data: dict) -> Placement:
+    """Read a production_deployment.yaml back into a placement of ``mapped.system``."""
+    system = mapped.system
+    try:
+        entries = data["System"]["Components"]
+    except (KeyError, TypeError):
+        raise AisprintError("not a production deployment: System.Components is missing") \
+            from None
+    unit_owner = {unit: comp for comp, unit in mapped.entries}
+    deployments, resources = {}, {}
+    for entry in entries.values():
+        unit = entry["name"]
+        if unit not in unit_owner:
+            raise AisprintError(f"production deployment names {unit}, which is not a "
+                                "component or partition of this application")
+        component = unit_owner[unit]
+        (container,) = entry["Containers"].values()
+        resources[(component, unit)] = container["selectedExecutionResource"]
+        deployment = next(d for d in system.component(component).deployments
+                          if any(p.name == unit for p in d.partitions))
+        deployments[component] = deployment.name
+    replicas = {}
+    domains = data["System"].get("NetworkDomains") or \
+        data["System"].get("Resources", {}).get("NetworkDomains", {})
+    for domain in domains.values():
+        for layer in (domain.get("ComputationalLayers") or {}).values():
+            for res in layer.get("Resources", {}).values():
+                if res["name"] in system.resource_index and \
+                        not system.resource(res["name"]).is_faas:
+                    replicas[res["name"]] = int(res.get("totalNodes", 1))
+    used = {r for r in resources.values() if not system.resource(r).is_faas}
+    return Placement(deployments, resources, {r: replicas.get(r, 1) for r in used})
