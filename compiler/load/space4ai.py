@@ -44,9 +44,9 @@ def load_system(path: str | os.PathLike[str], *, arrival_rate: float | None = No
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        where = Location(file, exc.lineno, exc.colno)
         raise InvalidInput([diagnostic("AIS002", f"invalid JSON: {exc.msg}",
-                                       "fix the JSON syntax", Location(file, exc.lineno, exc.colno))]
-                           ) from None
+                                       "fix the JSON syntax", where)]) from None
     return system_from_json(data, file=file, text=text, arrival_rate=arrival_rate)
 
 

@@ -30,6 +30,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,11 +117,17 @@ class _Builder:
         self._counter += 1
         return f"{prefix}_{self._counter}"
 
+    def _variable(self, prefix: str, low, high, category: str) -> pulp.LpVariable:
+        name = self._name(prefix)
+        if hasattr(self.problem, "add_variable"):  # PuLP >= 3.3 attaches variables to a model
+            return self.problem.add_variable(name, low, high, category)
+        return pulp.LpVariable(name, low, high, category)
+
     def _binary(self, prefix: str) -> pulp.LpVariable:
-        return pulp.LpVariable(self._name(prefix), cat=pulp.LpBinary)
+        return self._variable(prefix, 0, 1, pulp.LpBinary)
 
     def _continuous(self, prefix: str, low: float = 0.0, high: float | None = None):
-        return pulp.LpVariable(self._name(prefix), lowBound=low, upBound=high)
+        return self._variable(prefix, low, high, pulp.LpContinuous)
 
     def _add(self, constraint, label: str = "") -> None:
         self.problem += constraint, self._name(label or "c")
@@ -228,12 +235,16 @@ class _Builder:
         for layer_vars in by_layer.values():
             if len(layer_vars) > 1:
                 self._add(pulp.lpSum(layer_vars) <= 1, "one_type_per_layer")
-        self.problem += pulp.lpSum(v * c for v, c in cost_terms)
+        cost = pulp.lpSum(v * c for v, c in cost_terms)
+        self.problem += cost
+        # the cost of the best answer known so far caps the search (an upper bound on `cap`)
+        self.cap = self._continuous("cap", None, None)
+        self._add(cost <= self.cap, "cutoff")
 
         self._move_back()
         self._response_times(queue_terms, constrained)
 
-    def _layer_indicator(self, component: str, partition: str) -> dict[str, pulp.LpAffineExpression]:
+    def _layer_indicator(self, component: str, partition: str) -> dict[str, object]:
         by_layer: dict[str, list] = defaultdict(list)
         for opt in self.options[(component, partition)]:
             by_layer[self.system.resource(opt.resource).layer].append(opt.var)
@@ -416,7 +427,10 @@ def _solver(backend: str, time_limit: float | None, threads: int | None, gap: fl
     if backend == "highs":
         return pulp.HiGHS(msg=False, timeLimit=time_limit, threads=threads, gapRel=gap)
     if backend == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+        with warnings.catch_warnings():  # PuLP 3.3 still bundles CBC but warns about 4.0
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap,
+                                     threads=threads)
     raise ValueError(f"unknown MILP back-end {backend!r}: use 'highs' or 'cbc'")
 
 
@@ -460,10 +474,8 @@ def solve_milp(
         if remaining <= 0.05:
             status = "feasible" if best else "unknown"
             break
-        if best is not None:
-            # only something cheaper than the incumbent is of interest
-            builder.problem.constraints["cutoff"] = (
-                builder.problem.objective <= best[1].cost * (1 - 1e-9))
+        if best is not None:  # only something cheaper than the incumbent is of interest
+            builder.cap.upBound = best[1].cost * (1 - 1e-9)
         with _quiet_stdout():
             builder.problem.solve(_solver(backend, remaining, threads, gap))
         lp_status = builder.problem.status

@@ -242,6 +242,7 @@ def test_bad_input_is_rejected_with_code_file_and_line(mask_app, case):
 
 def test_every_catalogued_check_is_exercised():
     covered = {code for case in CASES for code, _, _ in case.expect}
-    # AIS100 is the fallback for schema keywords our schemas do not use
-    assert set(CODES) - covered == {"AIS100"}
+    # AIS100 is the fallback for schema keywords our schemas do not use; AIS8xx concern the
+    # placement inputs and are tested in tests/placement/test_from_application.py
+    assert {c for c in CODES if c < "AIS800"} - covered == {"AIS100"}
     assert len(CASES) >= 40

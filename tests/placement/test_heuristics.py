@@ -1,0 +1,53 @@
+import csv
+
+import pytest
+
+from compiler.load.space4ai import load_system
+from compiler.placement.heuristics import solve_heuristic
+from compiler.placement.performance import evaluate
+from tests.conftest import SHARED
+from tests.placement.random_systems import brute_force, random_system
+
+BENCH = SHARED / "benchmarks" / "space4ai"
+
+
+def test_never_returns_an_infeasible_placement_as_feasible():
+    for seed in range(25):
+        system = random_system(seed)
+        result = solve_heuristic(system, seed=seed, iterations=30)
+        truth = brute_force(system)
+        if result.feasible:
+            assert evaluate(system, result.placement).feasible
+            assert result.cost >= truth[1] - 1e-9  # never below the true optimum
+        if truth is None:
+            assert not result.feasible
+
+
+def test_deterministic_for_a_seed():
+    system = random_system(42, components=4)
+    a = solve_heuristic(system, seed=3, iterations=40)
+    b = solve_heuristic(system, seed=3, iterations=40)
+    assert a.placement == b.placement and a.cost == b.cost
+
+
+def test_finds_the_optimum_of_small_instances_often():
+    hits = 0
+    for seed in range(15):
+        system = random_system(seed)
+        truth = brute_force(system)
+        result = solve_heuristic(system, seed=1)
+        if truth and result.feasible and abs(result.cost - truth[1]) <= 1e-6 * truth[1]:
+            hits += 1
+    assert hits >= 10
+
+
+@pytest.mark.skipif(not BENCH.exists(), reason="needs ../shared/benchmarks")
+def test_feasible_on_published_instances():
+    rows = [r for r in csv.DictReader((BENCH / "best-known.csv").open())
+            if r["index"] in ("1", "4")]
+    for row in rows:
+        system = load_system(BENCH / "instances" / row["set"] / f"{row['components']}-components"
+                             / f"system_description{row['index']}.json", arrival_rate=1.8)
+        result = solve_heuristic(system, seed=1, local_steps=5)
+        assert result.feasible, row["instance"]
+        assert evaluate(system, result.placement).feasible
