@@ -161,6 +161,9 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
         raise InvalidInput(found)
     mapped = system_from_application(report.application, performance,
                                      arrival_rate=arrival_rate)
+    settings = report.application.space4aid
+    if settings is not None and settings.seed is not None and seed == 1:
+        seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given
     result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
                    conventions=conventions or DEFAULT, progress=progress)
     if not result.feasible:
@@ -185,8 +188,31 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
                 dumps_solution(solution_json(mapped.system, result.placement,
                                              result.evaluation)),
         }
+        bisection = _binary_search_method(settings)
+        found_max = None
+        if bisection is not None:
+            # SPACE4AI-D's BS method: how far the chosen placement stretches
+            from compiler.placement.maxload import max_load
+
+            found_max = max_load(mapped.system, result.placement, conventions or DEFAULT,
+                                 upper=bisection[0], epsilon=bisection[1])
+            at_max = mapped.system.with_arrival_rate(found_max.arrival_rate)
+            files[target / "space4ai-d" / "max_lambda.json"] = dumps_solution(
+                solution_json(at_max, result.placement, found_max.evaluation))
         for path, text in files.items():
             write_atomically(path, text)
             written.append(path)
+        return PlacementOutcome(mapped.system, result, tuple(written),
+                                tuple(report.warnings) + tuple(found) + mapped.warnings,
+                                found_max)
     return PlacementOutcome(mapped.system, result, tuple(written),
                             tuple(report.warnings) + tuple(found) + mapped.warnings)
+
+
+def _binary_search_method(settings) -> tuple[float, float] | None:
+    """(upperBoundLambda, epsilon) of a BS/BinarySearch method in SPACE4AI-D.yaml, if any."""
+    for method in getattr(settings, "methods", ()):
+        if method.name in ("BS", "BinarySearch"):
+            return (float(method.parameters.get("upperBoundLambda", 0)) or None,
+                    float(method.parameters.get("epsilon", 1e-5)))
+    return None

@@ -19,7 +19,7 @@ def test_every_verb_in_the_readme_exists():
     from compiler.cli.main import app, run
 
     readme = (REPO / "README.md").read_text()
-    verbs = set(re.findall(r"`aisprint ([a-z-]+)", readme))
+    verbs = set(re.findall(r"`aisprint ([a-z0-9-]+)", readme))
     assert {"validate", "design", "new-application", "schema"} <= verbs
     for verb in verbs:
         with contextlib.redirect_stdout(io.StringIO()):

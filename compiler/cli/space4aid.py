@@ -108,7 +108,7 @@ def space4aid(
         None, "--lambda", "-L", help="Arrival rate Λ (req/s); default: the input's own."),
     mode: str = typer.Option("fast", "--mode", help="fast | exact | heuristic."),
     time_limit: float | None = typer.Option(
-        None, "--time-limit", help="Seconds (default: fast 10, exact 600)."),
+        None, "--time-limit", help="Seconds (default: fast 8, exact 600)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the heuristic."),
     write_solution: Path | None = typer.Option(
         None, "--write-solution", help="Also write the solution as SPACE4AI-D JSON here."),

@@ -14,6 +14,7 @@ switch a layer to another resource type, change a component's deployment, drop a
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -207,6 +208,13 @@ class _Search:
             if not improved:
                 break
         return placement, evaluation
+
+
+def shrink_replicas(system: System, placement: Placement,
+                    conventions: Conventions = DEFAULT) -> tuple[Placement, Evaluation]:
+    """Remove replicas while the evaluator agrees (the placement itself stays as it is)."""
+    search = _Search(system, conventions, random.Random(0), math.inf)
+    return search.shrink(placement)
 
 
 def _with_replicas(placement: Placement, resource: str, n: int) -> Placement:

@@ -39,6 +39,8 @@ def max_load(system: System, placement: Placement, conventions: Conventions = DE
         raise AisprintError(
             f"the placement is not feasible at the design load Λ = {low:g}: "
             + "; ".join(v.message for v in low_eval.violations[:3]))
+    if upper is not None and upper <= low:
+        return MaxLoad(low, low_eval, None, probes, ())  # nothing above the design load to try
     high = upper if upper is not None else max(2 * low, low + 1.0)
     high_eval = evaluate(system.with_arrival_rate(high), placement, conventions)
     probes += 1

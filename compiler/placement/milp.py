@@ -508,7 +508,12 @@ def solve_milp(
                 break
             status, bound = "feasible", round_bound
             break  # time limit hit inside the solver: keep what we have
-        # the relaxation was optimistic here: make it exact at this point and solve again
+        # the relaxation was optimistic here. More replicas may still make this placement
+        # feasible: that gives an incumbent (and a cutoff) while the cuts are refined.
+        repaired = _repair(system, placement, conventions)
+        if repaired is not None and (best is None or repaired[1].cost < best[1].cost):
+            best = repaired
+        # make the relaxation exact at this point and solve again
         added = 0
         for resource, n in placement.replicas.items():
             if resource in ev.utilisation:
@@ -527,10 +532,10 @@ def solve_milp(
     if bound is not None and best[1].cost > 0:
         gap_found = max(0.0, (best[1].cost - bound) / best[1].cost)
     if status == "optimal":
-        if gap_found is None or gap_found <= 1e-9:
+        if gap_found is None or gap_found <= 1e-12:
             gap_found = 0.0
-        else:
-            status = "feasible"  # stopped within the requested gap, not proven optimal
+        elif gap_found > 1e-6:  # beyond the solvers' own tolerances: stopped within `gap`
+            status = "feasible"
     return SolveResult(best[0], best[1], status, seconds, gap_found, bound, rounds)
 
 
@@ -559,6 +564,17 @@ def _dual_bound(problem: pulp.LpProblem, backend: str) -> float | None:
     info = model.getInfo()
     bound = getattr(info, "mip_dual_bound", None)
     return bound if bound is not None and math.isfinite(bound) else None
+
+
+def _repair(system: System, placement: Placement, conventions: Conventions
+            ) -> tuple[Placement, Evaluation] | None:
+    """Most replicas on every used edge/VM resource, then as few as the evaluator allows."""
+    from compiler.placement.heuristics import shrink_replicas
+
+    widest = Placement(placement.deployments, placement.resources,
+                       {r: system.resource(r).number for r in placement.replicas})
+    repaired, ev = shrink_replicas(system, widest, conventions)
+    return (repaired, ev) if ev.feasible else None
 
 
 def explain_infeasibility(system: System, conventions: Conventions = DEFAULT, *,

@@ -19,7 +19,7 @@ from compiler.placement.performance import DEFAULT, Conventions
 from compiler.placement.system import System
 
 MODES = ("fast", "exact", "heuristic")
-DEFAULT_TIME_LIMIT = {"fast": 10.0, "exact": 600.0, "heuristic": 10.0}
+DEFAULT_TIME_LIMIT = {"fast": 8.0, "exact": 600.0, "heuristic": 10.0}
 
 
 def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFAULT,
