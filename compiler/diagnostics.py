@@ -133,7 +133,7 @@ CODES: dict[str, CodeInfo] = {
     # placement inputs (performance models, data sizes)
     "AIS801": _w("performance-missing", "A component or partition has no performance model on one of its candidate resources, so it will not be placed there."),
     "AIS802": _e("placement-impossible", "A component cannot be placed anywhere: none of its candidate resources has a usable performance model."),
-    "AIS803": _w("performance-model-unsupported", "A performance model kind the placement cannot use yet (learnt regressors need `aisprint profile`)."),
+    "AIS803": _w("performance-model-unsupported", "A performance model kind the placement cannot use yet (learnt regressors)."),
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
 }
 

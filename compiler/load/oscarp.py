@@ -47,7 +47,7 @@ def load_performance(app_dir: str | os.PathLike[str]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         return None, [diagnostic("AIS002", f"cannot read {file}: {exc}",
-                                 "write valid JSON (aisprint profile writes this file)",
+                                 "write valid JSON (see schemas/performance_models.schema.json)",
                                  Location(file, line, getattr(exc, "colno", 1)))]
     doc, found = parse_yaml(text.replace("\t", " "), file)
     diags += found

@@ -83,9 +83,9 @@ def system_from_application(app: Application, performance: PerformanceData | Non
     if performance is None:
         raise InvalidInput([diagnostic(
             "AIS802", "the application has no oscarp/performance_models.json, so it cannot be "
-            "placed by cost", "run `aisprint profile APP_DIR`, or write the demands of each "
-            "component on each resource in oscarp/performance_models.json "
-            "(see schemas/performance_models.schema.json)", None)])
+            "placed by cost", "write the demand of each component on each resource in "
+            "oscarp/performance_models.json (schemas/performance_models.schema.json; OSCAR-P "
+            "writes this file)", None)])
 
     resources, layers = [], []
     for lay in infra.layers:
@@ -150,8 +150,8 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                                 code, f"{unit} has no usable performance model on {res_name} "
                                 f"({'none given' if model is None else model.get('model')}); "
                                 "it will not be placed there",
-                                "add its demand to oscarp/performance_models.json or run "
-                                "`aisprint profile`", performance.document.loc((name,))))
+                                "add its demand (QTedge/QTcloud) or demandWarm/demandCold "
+                                "(PACSLTK) to oscarp/performance_models.json", performance.document.loc((name,))))
                             continue
                         found.append(option)
                         containers[(name, unit, res_name)] = container.key

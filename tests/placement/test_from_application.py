@@ -63,7 +63,7 @@ def test_missing_performance_data_is_a_clear_error(prepared_examples, tmp_path):
     with pytest.raises(InvalidInput) as caught:
         api.place_application(str(app))
     assert caught.value.diagnostics[0].code == "AIS802"
-    assert "aisprint profile" in caught.value.diagnostics[0].hint
+    assert "performance_models.json" in caught.value.diagnostics[0].hint
 
 
 def test_partial_and_unsupported_models_warn_and_unplaceable_components_fail(
