@@ -151,7 +151,8 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                                 f"({'none given' if model is None else model.get('model')}); "
                                 "it will not be placed there",
                                 "add its demand (QTedge/QTcloud) or demandWarm/demandCold "
-                                "(PACSLTK) to oscarp/performance_models.json", performance.document.loc((name,))))
+                                "(PACSLTK) to oscarp/performance_models.json",
+                                performance.document.loc((name,))))
                             continue
                         found.append(option)
                         containers[(name, unit, res_name)] = container.key
