@@ -1,19 +1,47 @@
 """Emitters: one module per deployment target, each satisfying ``Emitter``, registered in
-``EMITTERS``. Emitters import only the model and placement results, and are pure: the same
-inputs give the same bytes."""
+``EMITTERS``. An emitter is a pure function of the ``EmitContext`` (the application and its
+deployment views): the same inputs give the same bytes, with no clock, network or randomness.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+import yaml
+
+from compiler.design.deployments import DeploymentView
+from compiler.model import Application
+
+
+@dataclass(frozen=True)
+class EmitContext:
+    application: Application
+    deployments: tuple[DeploymentView, ...]  # base, optimal_deployment, current_deployment
+    candidate_resources: Mapping  # candidate_resources.yaml as written (copied into outputs)
+    dag_text: bytes  # application_dag.yaml as written (the base deployment keeps it verbatim)
+    feasible: bool = True  # whether the optimal placement meets every constraint
 
 
 class Emitter(Protocol):
     name: str
 
-    def emit(self, application, placement) -> Mapping[str, bytes]:
-        """Relative path -> file content."""
+    def emit(self, context: EmitContext) -> Mapping[str, bytes]:
+        """Relative path (POSIX) -> file content."""
         ...
 
 
-EMITTERS: dict[str, Emitter] = {}
+def dump_yaml(data) -> bytes:
+    """The one YAML style of emitted files: block style, keys in the order given, UTF-8."""
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False,
+                          allow_unicode=True, width=100).encode()
+
+
+def _registry() -> dict[str, Emitter]:
+    from targets import ams, deployment_tree
+
+    return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER}
+
+
+EMITTERS: dict[str, Emitter] = _registry()

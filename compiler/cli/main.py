@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import typer
 
 from compiler import __version__
-from compiler.cli import design, new_application, schema, space4aid, validate
+from compiler.cli import compile, design, new_application, schema, space4aid, validate
 from compiler.cli.output import OutputFormat, render
 from compiler.errors import AisprintError, InvalidInput
 
@@ -45,7 +45,7 @@ def _root(
     """Declarative GitOps compiler for AI applications on the edge-cloud continuum."""
 
 
-for module in (validate, design, new_application, schema, space4aid):
+for module in (validate, design, new_application, schema, space4aid, compile):
     module.register(app)
 
 

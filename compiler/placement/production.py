@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.errors import AisprintError
@@ -34,39 +35,65 @@ def _container_dict(container) -> dict[str, Any]:
             "GPURequirement": container.gpu_requirement}
 
 
+@dataclass(frozen=True)
+class ProductionRow:
+    """One placed component or partition, as production_deployment.yaml lists it."""
+
+    key: str  # candidate_deployments key (partitions: component1_partition1_1)
+    name: str  # component or partition name
+    layer: int
+    container_key: str
+    container: object  # compiler.model.Container
+    resource: str
+
+
+def production_document(rows, *, candidate_resources: dict, replicas: dict[str, int],
+                        feasible: bool, deployment_name: str = "optimal_deployment") -> dict:
+    components: dict[str, Any] = {}
+    used_layers: dict[int, set[str]] = {}
+    for row in rows:
+        used_layers.setdefault(row.layer, set()).add(row.resource)
+        components[row.key] = {
+            "name": row.name,
+            "executionLayer": row.layer,
+            "Containers": {row.container_key: {**_container_dict(row.container),
+                                               "selectedExecutionResource": row.resource}},
+        }
+    return {"System": {
+        "name": candidate_resources.get("System", {}).get("name", ""),
+        "NetworkDomains": _pruned_domains(candidate_resources, used_layers, dict(replicas)),
+        "Components": components,
+        "DeploymentName": deployment_name,
+        "Feasible": feasible,
+    }}
+
+
+def partition_key(entry_key: str, unit_name: str) -> str:
+    """``component1_partitionX_1`` -> ``component1_partition1_1`` (the cut of the unit)."""
+    if "_partition" not in unit_name:
+        return entry_key
+    cut = unit_name.rsplit("_partition", 1)[1].split("_")[0]
+    return re.sub(r"_partitionX_", f"_partition{cut}_", entry_key)
+
+
 def production_deployment(mapped: ApplicationSystem, placement: Placement, *,
                           candidate_resources: dict, feasible: bool,
                           deployment_name: str = "optimal_deployment") -> dict:
     system = mapped.system
-    components: dict[str, Any] = {}
-    used_layers: dict[int, set[str]] = {}
+    rows = []
     for component in system.components:
         deployment = component.deployment(placement.deployments[component.name])
         for part in deployment.partitions:
             entry = mapped.entries[(component.name, part.name)]
             resource = placement.resources[(component.name, part.name)]
             layer = int(system.resource(resource).layer.removeprefix("computationalLayer"))
-            used_layers.setdefault(layer, set()).add(resource)
-            key = entry.key
-            if entry.partition is not None:
-                cut = part.name.rsplit("_partition", 1)[1].split("_")[0]
-                key = re.sub(r"_partitionX_", f"_partition{cut}_", entry.key)
             container_key = mapped.containers[(component.name, part.name, resource)]
             container = next(c for c in entry.containers if c.key == container_key)
-            components[key] = {
-                "name": part.name,
-                "executionLayer": layer,
-                "Containers": {container_key: {**_container_dict(container),
-                                               "selectedExecutionResource": resource}},
-            }
-    return {"System": {
-        "name": candidate_resources.get("System", {}).get("name", system.name),
-        "NetworkDomains": _pruned_domains(candidate_resources, used_layers,
-                                          dict(placement.replicas)),
-        "Components": components,
-        "DeploymentName": deployment_name,
-        "Feasible": feasible,
-    }}
+            rows.append(ProductionRow(partition_key(entry.key, part.name), part.name, layer,
+                                      container_key, container, resource))
+    return production_document(rows, candidate_resources=candidate_resources,
+                               replicas=dict(placement.replicas), feasible=feasible,
+                               deployment_name=deployment_name)
 
 
 def _pruned_domains(candidate_resources: dict, used: dict[int, set[str]],

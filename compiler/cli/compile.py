@@ -1,0 +1,67 @@
+"""`aisprint compile`: every deployment artifact of an application, written atomically."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from compiler.cli.output import say
+
+
+def compile_(
+    app_dir: str = typer.Argument(".", help="Application folder."),
+    out: str | None = typer.Option(
+        None, "--out", help="Where to write aisprint/ (default: the application folder)."),
+    mode: str = typer.Option("fast", "--mode", help="Placement mode: fast | exact | heuristic."),
+    time_limit: float | None = typer.Option(None, "--time-limit",
+                                            help="Seconds for the placement."),
+    target: list[str] = typer.Option(
+        None, "--target", "-t", help="Only these emitters (repeatable); default: all."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 if the written tree is out of date."),
+    timings: bool = typer.Option(False, "--timings", help="Print the time of each stage."),
+) -> None:
+    """Compile an application: design tree, placement, deployments, every emitter, manifest.
+
+    The output is deterministic: compiling twice gives identical bytes. Without
+    oscarp/performance_models.json the seed's base rule places the components.
+
+    Examples:
+
+      aisprint compile examples/mask_detection --out /tmp/deploy-repo
+
+      aisprint compile . --check        # in CI: fail when the committed output is stale
+    """
+    from compiler.compile import build, stale_files, write_tree
+
+    result = build(app_dir, mode=mode, time_limit=time_limit,
+                   targets=tuple(target) if target else None)
+    for warning in result.warnings:
+        say(f"warning {warning.code}: {warning.message}")
+    destination = out or app_dir
+    if check:
+        stale = stale_files(destination, result.artifacts)
+        if stale:
+            print(f"✗ {len(stale)} file(s) out of date in {destination} "
+                  f"(run `aisprint compile {app_dir}`):")
+            for path in stale[:20]:
+                print(f"  {path}")
+            raise typer.Exit(1)
+        print(f"✓ {destination} is up to date ({len(result.artifacts)} files)")
+    else:
+        write_tree(destination, result.artifacts)
+        cost = f", cost {result.cost:.6g}" if result.cost is not None else ""
+        print(f"✓ compiled {len(result.artifacts)} files into {destination}/aisprint "
+              f"(placement: {result.placement}{cost})")
+    if timings:
+        total = sum(seconds for _, seconds in result.timings) or 1e-9
+        print("| stage | seconds | share |", file=sys.stderr)
+        print("|---|---|---|", file=sys.stderr)
+        for stage, seconds in result.timings:
+            print(f"| {stage} | {seconds:.3f} | {seconds / total:.0%} |", file=sys.stderr)
+        print(f"| total | {total:.3f} | 100% |", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compile")(compile_)

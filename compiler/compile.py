@@ -1,0 +1,229 @@
+"""``aisprint compile``: from an application folder to every deployment artifact.
+
+One direction: load → validate → design tree → placement → deployment views → emitters →
+manifest. ``build`` is the core: given what was read, it returns the artifacts as
+``{relative path: bytes}`` with no clock, randomness or network, so compiling twice gives the
+same bytes. ``write_tree`` is the edge that puts them on disk.
+
+The placement is the cheapest feasible one when the application carries performance models
+(``oscarp/performance_models.json``); otherwise the seed's base rule (first candidate layer,
+first container, first resource).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from compiler import __version__
+from compiler.design.deployments import DeploymentView, Unit, base_units, expand
+from compiler.diagnostics import Diagnostic, Severity, diagnostic
+from compiler.errors import InvalidInput
+
+MANIFEST = "aisprint/manifest.json"
+MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
+OWNED = ("aisprint/designs", "aisprint/deployments", MANIFEST)  # what compile replaces
+INPUT_GLOBS = ("common_config/*.yaml", "src/**/*", "oscarp/*.json", "oscarp/*.yaml",
+               "space4ai-d/SPACE4AI-D.yaml")
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    artifacts: Mapping[str, bytes]
+    placement: str  # how the optimal deployment was chosen
+    cost: float | None
+    timings: tuple[tuple[str, float], ...]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+
+class _Clock:
+    def __init__(self):
+        self.stages: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, now - self._last))
+        self._last = now
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_inputs(app_dir: Path) -> dict[str, bytes]:
+    """Every input file of the application, by relative POSIX path (sorted)."""
+    found: dict[str, bytes] = {}
+    for pattern in INPUT_GLOBS:
+        for path in sorted(app_dir.glob(pattern)):
+            rel = path.relative_to(app_dir).as_posix()
+            if path.is_file() and "__pycache__" not in rel and not rel.endswith(".pyc"):
+                found[rel] = path.read_bytes()
+    return dict(sorted(found.items()))
+
+
+def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    partitions: dict[str, dict] = {}
+    for component in app.dag.components:
+        ann = app.annotations_of(component)
+        folder = ann.folder if ann else component
+        prefix = f"src/{folder}/"
+        for rel, data in inputs.items():
+            if rel.startswith(prefix):
+                files[f"aisprint/designs/{component}/base/{rel[len(prefix):]}"] = data
+        partitions[component] = {"partitions": ["base"]}
+    files["aisprint/designs/component_partitions.yaml"] = yaml.safe_dump(
+        {"components": partitions}, sort_keys=False).encode()
+    return files
+
+
+def _units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
+    system = mapped.system
+    units = []
+    for component in system.components:
+        deployment = component.deployment(placement.deployments[component.name])
+        for part in deployment.partitions:
+            entry = mapped.entries[(component.name, part.name)]
+            resource = placement.resources[(component.name, part.name)]
+            container_key = mapped.containers[(component.name, part.name, resource)]
+            design = "base" if entry.partition is None else \
+                "partition" + part.name.split("_partition")[-1]  # e.g. partition1_1
+            units.append(Unit(part.name, component.name, design, entry,
+                              next(c for c in entry.containers if c.key == container_key),
+                              resource,
+                              int(system.resource(resource).layer.removeprefix(
+                                  "computationalLayer")),
+                              placement.replicas.get(resource)))
+    return tuple(units)
+
+
+def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
+          time_limit: float | None = None, targets: tuple[str, ...] | None = None
+          ) -> CompileResult:
+    """Compile an application folder into artifacts (nothing is written)."""
+    from compiler import api
+    from compiler.load.oscarp import load_performance
+    from targets import EMITTERS, EmitContext
+
+    clock = _Clock()
+    root = Path(app_dir)
+    report = api.validate(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    app = report.application
+    inputs = read_inputs(root)
+    warnings = list(report.warnings)
+    clock.lap("load + validate")
+
+    artifacts = _design_tree(app, inputs)
+    clock.lap("design")
+
+    base = expand(app, "base", base_units(app))
+    performance, found = load_performance(app_dir)
+    warnings += [d for d in found if d.severity is not Severity.ERROR]
+    if any(d.severity is Severity.ERROR for d in found):
+        raise InvalidInput(found)
+    how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
+        base.units
+    if performance is not None:
+        from compiler.placement.from_application import system_from_application
+        from compiler.placement.solve import solve
+
+        mapped = system_from_application(app, performance)
+        warnings += mapped.warnings
+        result = solve(mapped.system, mode=mode, time_limit=time_limit)
+        if not result.feasible:
+            raise InvalidInput([diagnostic(
+                "AIS804", "no placement meets every constraint: "
+                + ("; ".join(result.explanation) or result.status),
+                "relax the exec_time limits or add resources")])
+        how = f"{result.method}, {result.status}"
+        cost, feasible = result.cost, result.feasible
+        optimal_units = _units_from_placement(app, mapped, result.placement)
+    clock.lap("placement")
+
+    views: tuple[DeploymentView, ...] = (
+        base,
+        expand(app, "optimal_deployment", optimal_units),
+        expand(app, "current_deployment", optimal_units),
+    )
+    context = EmitContext(app, views, report.loaded.documents["candidate_resources"].data,
+                          inputs["common_config/application_dag.yaml"], feasible)
+    for name, emitter in EMITTERS.items():
+        if targets is None or name in targets:
+            for path, data in emitter.emit(context).items():
+                if path in artifacts:
+                    raise RuntimeError(f"two emitters write {path}")
+                artifacts[path] = data
+    clock.lap("emit")
+
+    artifacts[MANIFEST] = manifest(artifacts, inputs, placement=how, cost=cost)
+    clock.lap("manifest")
+    return CompileResult(dict(sorted(artifacts.items())), how, cost, tuple(clock.stages),
+                         tuple(warnings))
+
+
+def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, placement: str,
+             cost: float | None) -> bytes:
+    doc = {
+        "$schema": MANIFEST_SCHEMA,
+        "tool": {"name": "aisprint-gitops", "version": __version__},
+        "placement": {"method": placement, "cost": cost},
+        "inputs": {path: _sha256(data) for path, data in sorted(inputs.items())},
+        "files": {path: {"sha256": _sha256(data), "size": len(data)}
+                  for path, data in sorted(artifacts.items()) if path != MANIFEST},
+    }
+    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+
+def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> list[str]:
+    """What differs between ``artifacts`` and the compiled tree in ``out_dir`` (for --check)."""
+    out = Path(out_dir)
+    on_disk: dict[str, bytes] = {}
+    for owned in OWNED:
+        path = out / owned
+        if path.is_file():
+            on_disk[owned] = path.read_bytes()
+        elif path.is_dir():
+            for file in path.rglob("*"):
+                if file.is_file():
+                    on_disk[file.relative_to(out).as_posix()] = file.read_bytes()
+    return sorted(p for p in set(on_disk) | set(artifacts) if on_disk.get(p) != artifacts.get(p))
+
+
+def write_tree(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> Path:
+    """Render into a temporary folder beside ``out_dir``, then swap the owned subtrees in.
+
+    What compile owns (aisprint/designs, aisprint/deployments, aisprint/manifest.json) is
+    replaced as a whole, so files the new manifest does not list disappear; anything else in
+    ``out_dir`` (aisprint/logs, the application itself) is left alone."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".aisprint-compile-", dir=out))
+    try:
+        for rel, data in artifacts.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (out / "aisprint").mkdir(exist_ok=True)
+        for owned in OWNED:
+            new, old = staging / owned, out / owned
+            if old.exists():
+                trash = staging / ".old" / owned
+                trash.parent.mkdir(parents=True, exist_ok=True)
+                old.rename(trash)
+            if new.exists():
+                new.rename(old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out

@@ -1,0 +1,42 @@
+"""The deployment folders themselves: each deployment's ``application_dag.yaml`` and, for the
+optimal and current deployments, ``production_deployment.yaml`` (the seed's formats, §1.8).
+
+The base deployment keeps the application's DAG byte for byte; the others get the DAG
+rewritten over their units (a partitioned component becomes its chain of partitions).
+"""
+
+from __future__ import annotations
+
+from compiler.placement.production import ProductionRow, partition_key, production_document
+from targets import EmitContext, dump_yaml
+
+WITH_PRODUCTION = ("optimal_deployment", "current_deployment")
+
+
+class DeploymentTreeEmitter:
+    name = "deployments"
+
+    def emit(self, context: EmitContext) -> dict[str, bytes]:
+        app = context.application
+        files: dict[str, bytes] = {}
+        for view in context.deployments:
+            base = f"aisprint/deployments/{view.name}"
+            if view.name == "base":
+                files[f"{base}/application_dag.yaml"] = context.dag_text
+            else:
+                files[f"{base}/application_dag.yaml"] = dump_yaml({"System": {
+                    "name": app.name,
+                    "components": [u.name for u in view.units],
+                    "dependencies": [[a, b, p] for a, b, p in view.dependencies]}})
+            if view.name in WITH_PRODUCTION:
+                rows = [ProductionRow(partition_key(u.entry.key, u.name), u.name, u.layer,
+                                      u.container.key, u.container, u.resource)
+                        for u in view.units]
+                replicas = {u.resource: u.replicas for u in view.units if u.replicas}
+                files[f"{base}/production_deployment.yaml"] = dump_yaml(production_document(
+                    rows, candidate_resources=dict(context.candidate_resources),
+                    replicas=replicas, feasible=context.feasible, deployment_name=view.name))
+        return files
+
+
+EMITTER = DeploymentTreeEmitter()
