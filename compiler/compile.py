@@ -71,6 +71,17 @@ def read_inputs(app_dir: Path) -> dict[str, bytes]:
     return dict(sorted(found.items()))
 
 
+def oscar_script(unit: str) -> bytes:
+    """What OSCAR runs for every file arriving in a service's input bucket."""
+    return (
+        "#!/bin/sh\n"
+        "# OSCAR runs this script for each file that arrives in the service's input bucket:\n"
+        "# the component's main.py reads it and writes its results where OSCAR uploads them.\n"
+        "set -e\n"
+        f"cd /opt/{unit}\n"
+        'exec python main.py "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR"\n').encode()
+
+
 def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     partitions: dict[str, dict] = {}
@@ -81,6 +92,7 @@ def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
         for rel, data in inputs.items():
             if rel.startswith(prefix):
                 files[f"aisprint/designs/{component}/base/{rel[len(prefix):]}"] = data
+        files[f"aisprint/designs/{component}/base/script.sh"] = oscar_script(component)
         partitions[component] = {"partitions": ["base"]}
     files["aisprint/designs/component_partitions.yaml"] = yaml.safe_dump(
         {"components": partitions}, sort_keys=False).encode()
@@ -139,7 +151,11 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
         from compiler.placement.from_application import system_from_application
         from compiler.placement.solve import solve
 
-        mapped = system_from_application(app, performance)
+        def designed(component: str, cut: str) -> bool:
+            # a partitioned deployment needs its generated code (aisprint design)
+            return any((root / "aisprint" / "designs" / component).glob(f"partition{cut}_*"))
+
+        mapped = system_from_application(app, performance, partitions=designed)
         warnings += mapped.warnings
         result = solve(mapped.system, mode=mode, time_limit=time_limit)
         if not result.feasible:

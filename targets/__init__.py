@@ -32,16 +32,24 @@ class Emitter(Protocol):
         ...
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """No anchors and aliases: every emitted file reads the same to any consumer."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def dump_yaml(data) -> bytes:
     """The one YAML style of emitted files: block style, keys in the order given, UTF-8."""
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False,
-                          allow_unicode=True, width=100).encode()
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=100).encode()
 
 
 def _registry() -> dict[str, Emitter]:
-    from targets import ams, deployment_tree
+    from targets import ams, deployment_tree, oscar_fdl, tosca
 
-    return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER}
+    return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
+            "oscar_fdl": oscar_fdl.EMITTER}
 
 
 EMITTERS: dict[str, Emitter] = _registry()

@@ -16,6 +16,11 @@ SHARED = Path(os.environ.get("AISPRINT_SHARED", REPO.parent / "shared"))
 EXAMPLE_NAMES = ("mask_detection", "smart_city")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current emitters")
+
+
 def shared_path(*parts: str) -> Path:
     """A path in ../shared, or skip the test with a clear reason when it is not there."""
     path = SHARED.joinpath(*parts)

@@ -59,25 +59,38 @@ def test_production_deployment_reads_back_as_the_same_placement(prepared_example
     for name, app_dir in prepared_examples.items():
         report = api.validate(app_dir)
         performance, _ = load_performance(app_dir)
-        mapped = system_from_application(report.application, performance)
+        # compile offers partitioned deployments only once their code is designed
+        mapped = system_from_application(report.application, performance,
+                                         partitions=lambda component, cut: False)
         expected = solve(mapped.system).placement
         text = compiled[name].artifacts[
             "aisprint/deployments/optimal_deployment/production_deployment.yaml"]
         assert placement_from_production(mapped, yaml.safe_load(text)) == expected
 
 
-def test_partitioned_local_limit_becomes_a_global_limit_over_the_partitions(compiled):
-    files = compiled["smart_city"].artifacts
-    merged = yaml.safe_load(files[
-        "aisprint/deployments/optimal_deployment/space4ai-d/qos_constraints.yaml"])["system"]
-    production = yaml.safe_load(files[
-        "aisprint/deployments/optimal_deployment/production_deployment.yaml"])
-    names = [c["name"] for c in production["System"]["Components"].values()]
-    if "person-detector_partition1_1" in names:
-        paths = [g["path_components"] for g in merged["global_constraints"].values()]
-        assert ["person-detector_partition1_1", "person-detector_partition1_2"] in paths
-        locals_ = [c["component_name"] for c in merged["local_constraints"].values()]
-        assert "person-detector" not in locals_
+def test_partitioned_local_limit_becomes_a_global_limit_over_the_partitions(
+        prepared_examples):
+    from compiler.compile import _units_from_placement
+    from compiler.design.deployments import expand
+    from compiler.placement.solve import solve
+
+    app_dir = prepared_examples["smart_city"]
+    app = api.validate(app_dir).application
+    performance, _ = load_performance(app_dir)
+    mapped = system_from_application(app, performance)  # partitions allowed
+    placement = solve(mapped.system).placement
+    assert placement.deployments["person-detector"] == "partition1"
+    view = expand(app, "optimal_deployment", _units_from_placement(app, mapped, placement))
+    chain = ("person-detector_partition1_1", "person-detector_partition1_2")
+    assert ("person-detector_partition1_1", "person-detector_partition1_2", 1.0) in \
+        view.dependencies
+    locals_ = [c for c in view.constraints if c.kind == "local"]
+    assert all(c.units[0] != "person-detector" for c in locals_)
+    assert any(c.kind == "global" and c.units == chain and c.threshold == 5
+               for c in view.constraints)
+    # the global limit of person-detector spans the expanded path, partitions included
+    assert any(c.kind == "global" and c.units == ("camera-ingest", "frame-sampler", *chain)
+               for c in view.constraints)
 
 
 def test_without_performance_models_the_base_rule_places(prepared_examples, tmp_path):

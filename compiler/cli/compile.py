@@ -21,6 +21,10 @@ def compile_(
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 if the written tree is out of date."),
     timings: bool = typer.Option(False, "--timings", help="Print the time of each stage."),
+    tosca_types: str | None = typer.Option(
+        None, "--tosca-types",
+        help="IM's custom_types.yaml (or its folder) for checking TOSCA; default: "
+             "$AISPRINT_TOSCA_TYPES or ../shared/tosca-types."),
 ) -> None:
     """Compile an application: design tree, placement, deployments, every emitter, manifest.
 
@@ -41,14 +45,24 @@ def compile_(
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir
     if check:
+        from compiler.verify import find_custom_types, verify_artifacts
+
+        problems, notes = verify_artifacts(dict(result.artifacts),
+                                           custom_types=find_custom_types(tosca_types))
+        for note in notes:
+            say(f"note: {note}")
+        for path, problem in problems:
+            print(f"✗ {path}: {problem}")
         stale = stale_files(destination, result.artifacts)
         if stale:
             print(f"✗ {len(stale)} file(s) out of date in {destination} "
                   f"(run `aisprint compile {app_dir}`):")
             for path in stale[:20]:
                 print(f"  {path}")
+        if stale or problems:
             raise typer.Exit(1)
-        print(f"✓ {destination} is up to date ({len(result.artifacts)} files)")
+        print(f"✓ {destination} is up to date and every emitted file passes its consumer's "
+              f"checks ({len(result.artifacts)} files)")
     else:
         write_tree(destination, result.artifacts)
         cost = f", cost {result.cost:.6g}" if result.cost is not None else ""

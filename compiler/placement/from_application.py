@@ -18,7 +18,7 @@ containers, for ``production_deployment.yaml``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -76,7 +76,11 @@ def _unit_names(entry: CandidateDeployment, cut: str) -> list[str]:
 
 
 def system_from_application(app: Application, performance: PerformanceData | None, *,
-                            arrival_rate: float | None = None) -> ApplicationSystem:
+                            arrival_rate: float | None = None,
+                            partitions: Callable[[str, str], bool] | None = None
+                            ) -> ApplicationSystem:
+    """``partitions(component, cut)`` says whether a partitioned deployment may be used (the
+    compiler only offers those whose code `aisprint design` has generated); default: all."""
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
     infra = app.infrastructure
@@ -118,6 +122,9 @@ def system_from_application(app: Application, performance: PerformanceData | Non
             groups.setdefault(f"partition{cut}" if cut else "base", []).append(entry)
         deployments = []
         for dep_name, group in sorted(groups.items(), key=lambda kv: (kv[0] != "base", kv[0])):
+            if dep_name != "base" and partitions is not None and \
+                    not partitions(name, dep_name.removeprefix("partition")):
+                continue
             group.sort(key=lambda e: e.partition.part if e.partition else 0)
             cut = group[0].partition.cut if group[0].partition else ""
             cut = "1" if cut == "X" else cut

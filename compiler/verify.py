@@ -1,0 +1,116 @@
+"""Emitted files checked by the tools that consume them (``aisprint compile --check``, tests).
+
+* TOSCA: parsed and validated by ``tosca-parser`` against IM's custom types (a local copy of
+  ``custom_types.yaml`` replaces the URL import, so no network is needed);
+* OSCAR FDL: its JSON Schema, then loaded by ``oscar-python`` the way its client reads an FDL
+  before creating services (cluster ids, scripts resolved relative to the file);
+* every file that has a schema in ``schemas/``: that schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from targets.tosca import CUSTOM_TYPES_URL
+
+TOSCA_TYPES_ENV = "AISPRINT_TOSCA_TYPES"
+
+
+def find_custom_types(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """IM's custom_types.yaml: given, from AISPRINT_TOSCA_TYPES, or ../shared/tosca-types."""
+    candidates = [explicit, os.environ.get(TOSCA_TYPES_ENV),
+                  Path(__file__).resolve().parents[2] / "shared" / "tosca-types"]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        path = Path(candidate)
+        if path.is_dir():
+            path = path / "custom_types.yaml"
+        if path.is_file():
+            return path.resolve()
+    return None
+
+
+def verify_tosca(text: bytes | str, custom_types: Path) -> list[str]:
+    """Problems tosca-parser finds in one template (empty when it is valid)."""
+    from toscaparser.tosca_template import ToscaTemplate
+
+    data = yaml.safe_load(text)
+    data["imports"] = [
+        {name: str(custom_types) if url == CUSTOM_TYPES_URL else url for name, url in i.items()}
+        if isinstance(i, dict) else i for i in data.get("imports", [])]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "template.yaml"
+        path.write_text(yaml.safe_dump(data))
+        logging.getLogger("tosca").setLevel(logging.CRITICAL)
+        try:
+            ToscaTemplate(str(path))
+        except Exception as exc:  # noqa: BLE001 - tosca-parser raises plain Exceptions
+            return [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return []
+
+
+def verify_fdl(path: Path) -> list[str]:
+    """Problems with one FDL file *in its compiled tree* (scripts are resolved from it)."""
+    from oscar_python.client import Client
+
+    from compiler.validate.schema import _validator
+
+    data = yaml.safe_load(path.read_text())
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}"
+                for e in _validator("oscar_fdl").iter_errors(data)]
+    if problems:
+        return problems
+    # oscar-python reads an FDL for one cluster at a time (oscar-cli takes them all): give it
+    # each cluster's part, next to the original so relative script paths resolve the same way
+    for entry in data["functions"]["oscar"]:
+        (cluster,) = entry
+        part = path.with_name(f".verify-{cluster}.yaml")
+        part.write_text(yaml.safe_dump({"functions": {"oscar": [entry]}}))
+        client = Client({"cluster_id": cluster, "endpoint": "http://127.0.0.1:9",
+                         "user": "verify", "password": "verify", "ssl": "False"})
+        try:
+            service = client._check_fdl_definition(str(part))  # what create_service runs first
+            if not service.get("script", "").startswith("#!"):
+                problems.append(f"{cluster}: the script oscar-python read is not a script")
+        except Exception as exc:  # noqa: BLE001 - oscar-python raises plain Exceptions
+            problems.append(f"{cluster}: oscar-python cannot load it: {exc}")
+        finally:
+            part.unlink(missing_ok=True)
+    return problems
+
+
+def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None
+                     ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, problem) for every emitted file its consumer rejects, and notes on skipped checks."""
+    from compiler.validate.schema import _validator
+
+    problems: list[tuple[str, str]] = []
+    notes: list[str] = []
+    schemas = {"aisprint/manifest.json": "manifest"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for rel, data in artifacts.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(data)
+        for rel, data in sorted(artifacts.items()):
+            if "/im/" in rel and rel.endswith(".yaml"):
+                if custom_types is None:
+                    continue
+                problems += [(rel, p) for p in verify_tosca(data, custom_types)]
+            elif rel.endswith("/oscar/fdl.yaml"):
+                problems += [(rel, p) for p in verify_fdl(root / rel)]
+            elif rel in schemas:
+                import json
+
+                problems += [(rel, e.message) for e in
+                             _validator(schemas[rel]).iter_errors(json.loads(data))]
+    if custom_types is None and any("/im/" in rel for rel in artifacts):
+        notes.append("TOSCA not checked: IM's custom_types.yaml was not found (pass "
+                     f"--tosca-types PATH or set {TOSCA_TYPES_ENV})")
+    return problems, notes

@@ -1,0 +1,96 @@
+"""TOSCA and OSCAR FDL emitters, checked by tosca-parser and oscar-python."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from compiler.compile import build
+from compiler.verify import find_custom_types, verify_artifacts, verify_tosca
+from tests.conftest import SHARED
+
+
+@pytest.fixture(scope="module")
+def artifacts(prepared_examples):
+    return {name: dict(build(app).artifacts) for name, app in prepared_examples.items()}
+
+
+@pytest.fixture(scope="module")
+def custom_types():
+    found = find_custom_types(SHARED / "tosca-types")
+    if found is None:
+        pytest.skip("needs ../shared/tosca-types/custom_types.yaml")
+    return found
+
+
+def test_every_emitted_file_passes_its_consumer(artifacts, custom_types):
+    for name, files in artifacts.items():
+        problems, notes = verify_artifacts(files, custom_types=custom_types)
+        assert problems == [], (name, problems[:3])
+        assert notes == []
+        assert any("/im/" in p for p in files) and any(p.endswith("fdl.yaml") for p in files)
+
+
+def test_tosca_parser_really_rejects_broken_templates(artifacts, custom_types):
+    path = next(p for p in artifacts["mask_detection"] if p.endswith("layer3.yaml"))
+    template = yaml.safe_load(artifacts["mask_detection"][path])
+    service = next(k for k in template["topology_template"]["node_templates"]
+                   if k.startswith("oscar_service"))
+    template["topology_template"]["node_templates"][service]["properties"]["expose_service"] = {}
+    assert any("UnknownFieldError" in p for p in verify_tosca(yaml.safe_dump(template),
+                                                              custom_types))
+
+
+def test_one_cluster_per_layer_sized_from_the_placement(artifacts):
+    files = artifacts["mask_detection"]
+    production = yaml.safe_load(files[
+        "aisprint/deployments/base/oscar/fdl.yaml"])["functions"]["oscar"]
+    assert [next(iter(e)) for e in production] == ["mask-detection-layer1",
+                                                   "mask-detection-layer3"]
+    vm = yaml.safe_load(files["aisprint/deployments/base/im/mask-detection-layer3.yaml"])
+    nodes = vm["topology_template"]["node_templates"]
+    wn = nodes["wn"]["capabilities"]
+    assert wn["host"]["properties"]["instance_type"] == "t3.large"
+    assert wn["scalable"]["properties"]["count"] == 4  # base rule: totalNodes of VM-t3large
+    assert nodes["oscar_service_mask-detector"]["requirements"] == [{"host": "oscar"}]
+    rpi = yaml.safe_load(files["aisprint/deployments/base/im/mask-detection-layer1.yaml"])
+    rpi_nodes = rpi["topology_template"]["node_templates"]
+    assert list(rpi_nodes) == ["oscar_service_blurry-faces-onnx"]  # existing cluster
+    assert "requirements" not in rpi_nodes["oscar_service_blurry-faces-onnx"]
+    faas = yaml.safe_load(files["aisprint/deployments/base/im/mask-detection-layer4.yaml"])
+    assert list(faas["topology_template"]["node_templates"]) == ["lambda_function_mask-alert"]
+
+
+def test_storage_wiring_follows_the_dag(artifacts):
+    fdl = yaml.safe_load(artifacts["mask_detection"]["aisprint/deployments/base/oscar/fdl.yaml"])
+    services = {next(iter(e.values()))["name"]: next(iter(e.values()))
+                for e in fdl["functions"]["oscar"]}
+    blurry, mask = services["blurry-faces-onnx"], services["mask-detector"]
+    assert blurry["output"] == [{"storage_provider": "minio.mask-detection-layer3",
+                                 "path": "blurry-faces-onnx/output"}]
+    assert mask["input"] == [{"storage_provider": "minio", "path": "blurry-faces-onnx/output"}]
+    assert "mask-detection-layer3" in blurry["storage_providers"]["minio"]
+
+
+def test_no_secret_values_and_no_randomness(artifacts):
+    for files in artifacts.values():
+        for path, data in files.items():
+            if "/im/" in path or path.endswith("fdl.yaml"):
+                text = data.decode()
+                for key, value in re.findall(
+                        r"(password|secret_key|admin_token|token):[ \t]*(\S+)", text):
+                    assert value.startswith("${") or value.startswith("get_input") or \
+                        value == "" or value.startswith("{"), (path, key, value)
+                assert "oscar-cluster-" not in text  # TOSCARIZER's random names
+
+
+def test_sgx_and_shields_reach_the_function_nodes(artifacts):
+    files = artifacts["smart_city"]
+    plate = [yaml.safe_load(d) for p, d in files.items()
+             if p.startswith("aisprint/deployments/optimal_deployment/im/")]
+    props = [n["properties"] for t in plate
+             for k, n in t["topology_template"]["node_templates"].items()
+             if k.endswith("plate-reader")]
+    assert props and props[0]["enable_sgx"] is True
