@@ -71,7 +71,6 @@ def function_node(app: Application, view: DeploymentView, unit: Unit) -> dict:
     """The FaaS.Function properties of one unit: resources, environment, storage wiring."""
     layer_model = app.infrastructure.layer(unit.layer)
     resource = app.infrastructure.resource(unit.resource)
-    cluster = cluster_name(app, unit.layer)
     predecessors = [a for a, b, _ in view.dependencies if b == unit.name]
     successors = [view.unit(b) for a, b, _ in view.dependencies if a == unit.name]
     env = {
