@@ -4,7 +4,7 @@
   ``custom_types.yaml`` replaces the URL import, so no network is needed);
 * OSCAR FDL: its JSON Schema, then loaded by ``oscar-python`` the way its client reads an FDL
   before creating services (cluster ids, scripts resolved relative to the file);
-* every file that has a schema in ``schemas/``: that schema.
+* SCONE sessions and the manifest: their schemas in ``schemas/``.
 """
 
 from __future__ import annotations
@@ -105,6 +105,9 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None
                 problems += [(rel, p) for p in verify_tosca(data, custom_types)]
             elif rel.endswith("/oscar/fdl.yaml"):
                 problems += [(rel, p) for p in verify_fdl(root / rel)]
+            elif "/scone/" in rel:
+                problems += [(rel, e.message) for e in
+                             _validator("scone_session").iter_errors(yaml.safe_load(data))]
             elif rel in schemas:
                 import json
 

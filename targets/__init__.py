@@ -46,10 +46,10 @@ def dump_yaml(data) -> bytes:
 
 
 def _registry() -> dict[str, Emitter]:
-    from targets import ams, deployment_tree, oscar_fdl, tosca
+    from targets import ams, deployment_tree, oscar_fdl, scone, tosca
 
     return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
-            "oscar_fdl": oscar_fdl.EMITTER}
+            "oscar_fdl": oscar_fdl.EMITTER, "scone": scone.EMITTER}
 
 
 EMITTERS: dict[str, Emitter] = _registry()

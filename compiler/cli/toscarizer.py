@@ -1,37 +1,86 @@
-"""The `toscarizer` command: the TOSCARIZER verbs (docker, tosca, fdl, deploy, outputs, delete)
-on this project's library. The verbs are registered here as the emitters and the runtime
-client land; until then the command only reports its version."""
+"""The `toscarizer` command: TOSCARIZER's verbs on this project's library.
+
+  toscarizer tosca --application_dir APP (--base | --optimal)   IM TOSCA, one file per layer
+  toscarizer fdl   --application_dir APP (--base | --optimal)   the OSCAR FDL
+
+Both write into aisprint/deployments/<base|optimal_deployment>/ of the application, as the
+original tool does, from the same compiler that `aisprint compile` runs (so names, storage
+wiring and secrets handling are the same). `deploy`, `outputs`, `delete` and `docker` come
+with the runtime and image-building work.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from compiler import __version__
 from compiler.cli.main import run
+from compiler.errors import UsageError
 
 app = typer.Typer(
     name="toscarizer",
     help="TOSCARIZER verbs on the aisprint-gitops library.",
     add_completion=False,
     pretty_exceptions_enable=False,
+    no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-@app.callback(invoke_without_command=True)
-def _root(
-    ctx: typer.Context,
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    """TOSCARIZER verbs on the aisprint-gitops library."""
-    if version:
+def _version(value: bool) -> None:
+    if value:
         print(f"toscarizer (aisprint-gitops) {__version__}")
         raise typer.Exit(0)
-    if ctx.invoked_subcommand is None:
-        print(ctx.get_help())
-        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """TOSCARIZER verbs on the aisprint-gitops library."""
+
+
+def _write(application_dir: str, base: bool, optimal: bool, target: str, folder: str) -> None:
+    from compiler.api import write_atomically
+    from compiler.compile import build
+
+    if base == optimal:
+        raise UsageError("choose one of --base or --optimal")
+    deployment = "base" if base else "optimal_deployment"
+    result = build(application_dir, targets=(target,))
+    prefix = f"aisprint/deployments/{deployment}/{folder}/"
+    written = 0
+    for rel, data in result.artifacts.items():
+        if rel.startswith(prefix):
+            write_atomically(Path(application_dir) / rel, data.decode())
+            print(f"wrote {Path(application_dir) / rel}")
+            written += 1
+    if not written:
+        print(f"nothing to write for {deployment}", file=sys.stderr)
+
+
+@app.command("tosca")
+def tosca(
+    application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
+                                        help="Application folder."),
+    base: bool = typer.Option(False, "--base", help="The base deployment."),
+    optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
+) -> None:
+    """Write the IM TOSCA templates of a deployment (one per computational layer)."""
+    _write(application_dir, base, optimal, "tosca", "im")
+
+
+@app.command("fdl")
+def fdl(
+    application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
+                                        help="Application folder."),
+    base: bool = typer.Option(False, "--base", help="The base deployment."),
+    optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
+) -> None:
+    """Write the OSCAR FDL of a deployment (oscar/fdl.yaml)."""
+    _write(application_dir, base, optimal, "oscar_fdl", "oscar")
 
 
 def main() -> None:

@@ -153,3 +153,21 @@ def test_console_scripts_are_installed():
     for script in ("aisprint", "toscarizer"):
         done = subprocess.run([script, "--version"], capture_output=True, text=True)
         assert done.returncode == 0 and "0.1.0" in done.stdout
+
+
+def test_toscarizer_tosca_and_fdl(prepared_examples, tmp_path):
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(prepared_examples["mask_detection"], app, symlinks=True)
+    done = subprocess.run(["toscarizer", "tosca", "--application_dir", str(app), "--base"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (app / "aisprint/deployments/base/im/mask-detection-layer3.yaml").is_file()
+    done = subprocess.run(["toscarizer", "fdl", "--application_dir", str(app), "--optimal"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (app / "aisprint/deployments/optimal_deployment/oscar/fdl.yaml").is_file()
+    both = subprocess.run(["toscarizer", "tosca", "--application_dir", str(app), "--base",
+                           "--optimal"], capture_output=True, text=True)
+    assert both.returncode == 64
