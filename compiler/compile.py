@@ -178,8 +178,8 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     for name, emitter in EMITTERS.items():
         if targets is None or name in targets:
             for path, data in emitter.emit(context).items():
-                if path in artifacts:
-                    raise RuntimeError(f"two emitters write {path}")
+                if artifacts.get(path, data) != data:
+                    raise RuntimeError(f"two emitters write different {path}")
                 artifacts[path] = data
     clock.lap("emit")
 

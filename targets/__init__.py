@@ -46,10 +46,10 @@ def dump_yaml(data) -> bytes:
 
 
 def _registry() -> dict[str, Emitter]:
-    from targets import ams, deployment_tree, oscar_fdl, scone, tosca
+    from targets import ams, deployment_tree, docker, oscar_fdl, scone, tosca
 
     return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
-            "oscar_fdl": oscar_fdl.EMITTER, "scone": scone.EMITTER}
+            "oscar_fdl": oscar_fdl.EMITTER, "scone": scone.EMITTER, "docker": docker.EMITTER}
 
 
 EMITTERS: dict[str, Emitter] = _registry()

@@ -83,5 +83,67 @@ def fdl(
     _write(application_dir, base, optimal, "oscar_fdl", "oscar")
 
 
+@app.command("docker")
+def docker(
+    application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
+                                        help="Application folder."),
+    registry: str = typer.Option(..., "--registry", help="Registry host, e.g. docker.io."),
+    registry_folder: str = typer.Option("/", "--registry_folder", "--registry-folder",
+                                        help="Folder (organisation) in the registry."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Write the build contexts and containers.yaml only."),
+) -> None:
+    """Write every design's build context, then build and push one image per architecture.
+
+    Images are <registry>/<folder>/<component>_<design>_<arch>:latest, listed in
+    aisprint/designs/containers.yaml. Needs a Docker engine (DOCKER_HOST) unless --dry-run.
+    """
+    import yaml
+
+    from compiler import api
+    from compiler.compile import build
+    from compiler.design.deployments import base_units
+    from compiler.errors import AisprintError
+    from targets.docker import architectures
+
+    result = build(application_dir, targets=("docker",))
+    root = Path(application_dir)
+    for rel, data in result.artifacts.items():
+        if rel.startswith("aisprint/designs/"):
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    app_model = api.validate(application_dir).application
+    folder = registry_folder.strip("/")
+    prefix = "/".join(p for p in (registry.rstrip("/"), folder) if p)
+    images: dict[str, list[str]] = {}
+    contexts = []
+    for unit in base_units(app_model):
+        for arch in architectures(app_model, unit):
+            tag = f"{prefix}/{unit.component}_{unit.design}_{arch}:latest"
+            images.setdefault(unit.component, []).append(tag)
+            contexts.append((root / "aisprint" / "designs" / unit.component / unit.design,
+                             tag, arch))
+    if not dry_run:
+        import docker as docker_sdk
+
+        try:
+            client = docker_sdk.from_env()
+            client.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means: no engine here
+            raise AisprintError(
+                f"no Docker engine is reachable ({exc.__class__.__name__}); start one or set "
+                "DOCKER_HOST, or run with --dry-run to write the build contexts only") from None
+        for context, tag, arch in contexts:
+            print(f"building {tag} (linux/{arch})")
+            client.images.build(path=str(context), tag=tag, platform=f"linux/{arch}", pull=True)
+            client.images.push(tag)
+    api.write_atomically(root / "aisprint" / "designs" / "containers.yaml", yaml.safe_dump(
+        {"components": {c: {"docker_images": tags} for c, tags in images.items()}},
+        sort_keys=False))
+    state = "listed (dry run)" if dry_run else "built and pushed"
+    print(f"{len(contexts)} image(s) {state}: {root / 'aisprint/designs/containers.yaml'}")
+
+
 def main() -> None:
     sys.exit(run(app, prog="toscarizer"))
