@@ -4,7 +4,8 @@
   ``custom_types.yaml`` replaces the URL import, so no network is needed);
 * OSCAR FDL: its JSON Schema, then loaded by ``oscar-python`` the way its client reads an FDL
   before creating services (cluster ids, scripts resolved relative to the file);
-* SCONE sessions and the manifest: their schemas in ``schemas/``.
+* Telegraf configuration: parsed as TOML; Grafana dashboards, SCONE sessions and the manifest:
+  their schemas in ``schemas/`` (the dashboards' InfluxQL runs against a real influxd in tests).
 """
 
 from __future__ import annotations
@@ -105,6 +106,18 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None
                 problems += [(rel, p) for p in verify_tosca(data, custom_types)]
             elif rel.endswith("/oscar/fdl.yaml"):
                 problems += [(rel, p) for p in verify_fdl(root / rel)]
+            elif rel.endswith("/ams/telegraf.conf"):
+                import tomllib
+
+                try:
+                    tomllib.loads(data.decode())
+                except tomllib.TOMLDecodeError as exc:
+                    problems.append((rel, f"not valid TOML: {exc}"))
+            elif rel.endswith("/ams/grafana_dashboard.json"):
+                import json
+
+                problems += [(rel, e.message) for e in
+                             _validator("grafana_dashboard").iter_errors(json.loads(data))]
             elif "/scone/" in rel:
                 problems += [(rel, e.message) for e in
                              _validator("scone_session").iter_errors(yaml.safe_load(data))]
