@@ -4,6 +4,8 @@
   ``custom_types.yaml`` replaces the URL import, so no network is needed);
 * OSCAR FDL: its JSON Schema, then loaded by ``oscar-python`` the way its client reads an FDL
   before creating services (cluster ids, scripts resolved relative to the file);
+* Helm charts: ``helm lint --strict``, ``helm template``, and every rendered manifest against
+  the Kubernetes schemas with ``kubernetes-validate --strict``;
 * Telegraf configuration: parsed as TOML; Grafana dashboards, SCONE sessions and the manifest:
   their schemas in ``schemas/`` (the dashboards' InfluxQL runs against a real influxd in tests).
 """
@@ -20,6 +22,46 @@ import yaml
 from targets.tosca import CUSTOM_TYPES_URL
 
 TOSCA_TYPES_ENV = "AISPRINT_TOSCA_TYPES"
+HELM_ENV = "AISPRINT_HELM"
+
+
+def find_helm(explicit: str | None = None) -> Path | None:
+    """The helm binary: given, $AISPRINT_HELM, on the PATH, or .tools/bin/helm (.ci/run)."""
+    import shutil
+
+    for candidate in (explicit, os.environ.get(HELM_ENV), shutil.which("helm"),
+                      Path(__file__).resolve().parents[1] / ".tools" / "bin" / "helm"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def verify_helm_chart(chart: Path, helm: Path) -> list[str]:
+    """helm lint, helm template, then every rendered manifest by kubernetes-validate --strict."""
+    import subprocess
+
+    import kubernetes_validate
+
+    lint = subprocess.run([str(helm), "lint", "--strict", str(chart)], capture_output=True,
+                          text=True)
+    if lint.returncode != 0:
+        return [f"helm lint: {line}" for line in lint.stdout.splitlines()
+                if "[ERROR]" in line or "[WARNING]" in line] or ["helm lint failed"]
+    rendered = subprocess.run([str(helm), "template", "release", str(chart)],
+                              capture_output=True, text=True)
+    if rendered.returncode != 0:
+        return [f"helm template: {rendered.stderr.strip()}"]
+    problems = []
+    version = kubernetes_validate.latest_version()
+    for manifest in yaml.safe_load_all(rendered.stdout):
+        if not manifest:
+            continue
+        try:
+            kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            name = f"{manifest.get('kind')}/{manifest.get('metadata', {}).get('name')}"
+            problems.append(f"{name}: {exc.message}")
+    return problems
 
 
 def find_custom_types(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -86,8 +128,8 @@ def verify_fdl(path: Path) -> list[str]:
     return problems
 
 
-def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None
-                     ) -> tuple[list[tuple[str, str]], list[str]]:
+def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
+                     helm: Path | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, problem) for every emitted file its consumer rejects, and notes on skipped checks."""
     from compiler.validate.schema import _validator
 
@@ -126,6 +168,12 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None
 
                 problems += [(rel, e.message) for e in
                              _validator(schemas[rel]).iter_errors(json.loads(data))]
+            elif rel.endswith("/Chart.yaml") and "/helm/" in rel and helm is not None:
+                chart = (root / rel).parent
+                problems += [(rel, p) for p in verify_helm_chart(chart, helm)]
+    if helm is None and any("/helm/" in rel for rel in artifacts):
+        notes.append("Helm charts not checked: no helm binary found (put helm on the PATH or "
+                     f"set {HELM_ENV}; .ci/run installs one into .tools/bin)")
     if custom_types is None and any("/im/" in rel for rel in artifacts):
         notes.append("TOSCA not checked: IM's custom_types.yaml was not found (pass "
                      f"--tosca-types PATH or set {TOSCA_TYPES_ENV})")

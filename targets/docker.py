@@ -15,7 +15,7 @@ from importlib import resources
 from targets import EmitContext
 
 BASE_IMAGE = "python:3.11-slim"
-SDK_FILES = ("__init__.py", "annotations.py", "monitoring.py")
+SDK_FILES = ("__init__.py", "annotations.py", "monitoring.py", "serve.py")
 
 
 def dockerfile(unit: str) -> bytes:

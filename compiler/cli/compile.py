@@ -45,10 +45,11 @@ def compile_(
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir
     if check:
-        from compiler.verify import find_custom_types, verify_artifacts
+        from compiler.verify import find_custom_types, find_helm, verify_artifacts
 
         problems, notes = verify_artifacts(dict(result.artifacts),
-                                           custom_types=find_custom_types(tosca_types))
+                                           custom_types=find_custom_types(tosca_types),
+                                           helm=find_helm())
         for note in notes:
             say(f"note: {note}")
         for path, problem in problems:
