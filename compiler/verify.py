@@ -6,6 +6,7 @@
   before creating services (cluster ids, scripts resolved relative to the file);
 * Helm charts: ``helm lint --strict``, ``helm template``, and every rendered manifest against
   the Kubernetes schemas with ``kubernetes-validate --strict``;
+* deployment DAGs, production deployments and QoS files: their schemas in ``schemas/``;
 * Telegraf configuration: parsed as TOML; Grafana dashboards, SCONE sessions and the manifest:
   their schemas in ``schemas/`` (the dashboards' InfluxQL runs against a real influxd in tests).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -136,6 +138,8 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
     problems: list[tuple[str, str]] = []
     notes: list[str] = []
     schemas = {"aisprint/manifest.json": "manifest"}
+    by_name = {"production_deployment.yaml": "production_deployment",
+               "application_dag.yaml": "application_dag"}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for rel, data in artifacts.items():
@@ -160,6 +164,11 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
 
                 problems += [(rel, e.message) for e in
                              _validator("grafana_dashboard").iter_errors(json.loads(data))]
+            elif rel.rsplit("/", 1)[-1] in by_name or \
+                    re.search(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$", rel):
+                schema = by_name.get(rel.rsplit("/", 1)[-1], "qos_constraints")
+                problems += [(rel, e.message) for e in
+                             _validator(schema).iter_errors(yaml.safe_load(data))]
             elif "/scone/" in rel:
                 problems += [(rel, e.message) for e in
                              _validator("scone_session").iter_errors(yaml.safe_load(data))]

@@ -95,3 +95,14 @@ def test_sgx_and_shields_reach_the_function_nodes(artifacts):
              for k, n in t["topology_template"]["node_templates"].items()
              if k.endswith("plate-reader")]
     assert props and props[0]["enable_sgx"] is True
+
+
+def test_schema_checks_catch_broken_outputs(artifacts):
+    files = dict(artifacts["mask_detection"])
+    production = "aisprint/deployments/optimal_deployment/production_deployment.yaml"
+    files[production] = files[production].replace(b"executionLayer: 1",
+                                                  b"executionLayer: first")
+    qos = "aisprint/deployments/base/ams/qos_constraints_L1.yaml"
+    files[qos] = files[qos].replace(b"threshold: 20", b"threshold: -20")
+    problems, _ = verify_artifacts(files, custom_types=None)
+    assert {path for path, _ in problems} == {production, qos}
