@@ -25,6 +25,7 @@ from targets.tosca import CUSTOM_TYPES_URL
 
 TOSCA_TYPES_ENV = "AISPRINT_TOSCA_TYPES"
 HELM_ENV = "AISPRINT_HELM"
+QOS_FILE = re.compile(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$")
 
 
 def find_helm(explicit: str | None = None) -> Path | None:
@@ -164,8 +165,7 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
 
                 problems += [(rel, e.message) for e in
                              _validator("grafana_dashboard").iter_errors(json.loads(data))]
-            elif rel.rsplit("/", 1)[-1] in by_name or \
-                    re.search(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$", rel):
+            elif rel.rsplit("/", 1)[-1] in by_name or QOS_FILE.search(rel):
                 schema = by_name.get(rel.rsplit("/", 1)[-1], "qos_constraints")
                 problems += [(rel, e.message) for e in
                              _validator(schema).iter_errors(yaml.safe_load(data))]
