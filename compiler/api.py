@@ -144,14 +144,15 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
     """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
     import json
 
-    import yaml
-
+    from compiler.compile import units_from_placement
     from compiler.load.oscarp import load_performance
     from compiler.placement.from_application import system_from_application
     from compiler.placement.interop import dumps_solution, solution_json, system_json
     from compiler.placement.performance import DEFAULT
-    from compiler.placement.production import production_deployment
+    from compiler.placement.production import production_document
     from compiler.placement.solve import solve
+    from targets import dump_yaml
+    from targets.deployment_tree import production_rows, replicas_of
 
     report = validate(app_dir)
     if not report.valid:
@@ -175,13 +176,13 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
     written: list[Path] = []
     if write:
         target = Path(app_dir) / "aisprint" / "deployments" / "optimal_deployment"
-        production = production_deployment(
-            mapped, result.placement,
+        units = units_from_placement(report.application, mapped, result.placement)
+        production = production_document(
+            production_rows(units),
             candidate_resources=report.loaded.documents["candidate_resources"].data,
-            feasible=result.feasible)
+            replicas=replicas_of(units), feasible=result.feasible)
         files = {
-            target / "production_deployment.yaml":
-                yaml.safe_dump(production, sort_keys=False, default_flow_style=False),
+            target / "production_deployment.yaml": dump_yaml(production).decode(),
             target / "space4ai-d" / "system.json":
                 json.dumps(system_json(mapped.system), indent=2) + "\n",
             target / "space4ai-d" / "solution.json":

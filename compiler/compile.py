@@ -99,7 +99,8 @@ def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
     return files
 
 
-def _units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
+def units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
+    """The units (component or partition, resource, container) a placement puts where."""
     system = mapped.system
     units = []
     for component in system.components:
@@ -165,7 +166,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
                 "relax the exec_time limits or add resources")])
         how = f"{result.method}, {result.status}"
         cost, feasible = result.cost, result.feasible
-        optimal_units = _units_from_placement(app, mapped, result.placement)
+        optimal_units = units_from_placement(app, mapped, result.placement)
     clock.lap("placement")
 
     views: tuple[DeploymentView, ...] = (

@@ -13,6 +13,15 @@ from targets import EmitContext, dump_yaml
 WITH_PRODUCTION = ("optimal_deployment", "current_deployment")
 
 
+def production_rows(units) -> list[ProductionRow]:
+    return [ProductionRow(partition_key(u.entry.key, u.name), u.name, u.layer, u.container.key,
+                          u.container, u.resource) for u in units]
+
+
+def replicas_of(units) -> dict[str, int]:
+    return {u.resource: u.replicas for u in units if u.replicas}
+
+
 class DeploymentTreeEmitter:
     name = "deployments"
 
@@ -29,13 +38,11 @@ class DeploymentTreeEmitter:
                     "components": [u.name for u in view.units],
                     "dependencies": [[a, b, p] for a, b, p in view.dependencies]}})
             if view.name in WITH_PRODUCTION:
-                rows = [ProductionRow(partition_key(u.entry.key, u.name), u.name, u.layer,
-                                      u.container.key, u.container, u.resource)
-                        for u in view.units]
-                replicas = {u.resource: u.replicas for u in view.units if u.replicas}
                 files[f"{base}/production_deployment.yaml"] = dump_yaml(production_document(
-                    rows, candidate_resources=dict(context.candidate_resources),
-                    replicas=replicas, feasible=context.feasible, deployment_name=view.name))
+                    production_rows(view.units),
+                    candidate_resources=dict(context.candidate_resources),
+                    replicas=replicas_of(view.units), feasible=context.feasible,
+                    deployment_name=view.name))
         return files
 
 

@@ -70,7 +70,7 @@ def test_production_deployment_reads_back_as_the_same_placement(prepared_example
 
 def test_partitioned_local_limit_becomes_a_global_limit_over_the_partitions(
         prepared_examples):
-    from compiler.compile import _units_from_placement
+    from compiler.compile import units_from_placement
     from compiler.design.deployments import expand
     from compiler.placement.solve import solve
 
@@ -80,7 +80,7 @@ def test_partitioned_local_limit_becomes_a_global_limit_over_the_partitions(
     mapped = system_from_application(app, performance)  # partitions allowed
     placement = solve(mapped.system).placement
     assert placement.deployments["person-detector"] == "partition1"
-    view = expand(app, "optimal_deployment", _units_from_placement(app, mapped, placement))
+    view = expand(app, "optimal_deployment", units_from_placement(app, mapped, placement))
     chain = ("person-detector_partition1_1", "person-detector_partition1_2")
     assert ("person-detector_partition1_1", "person-detector_partition1_2", 1.0) in \
         view.dependencies

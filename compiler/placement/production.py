@@ -76,26 +76,6 @@ def partition_key(entry_key: str, unit_name: str) -> str:
     return re.sub(r"_partitionX_", f"_partition{cut}_", entry_key)
 
 
-def production_deployment(mapped: ApplicationSystem, placement: Placement, *,
-                          candidate_resources: dict, feasible: bool,
-                          deployment_name: str = "optimal_deployment") -> dict:
-    system = mapped.system
-    rows = []
-    for component in system.components:
-        deployment = component.deployment(placement.deployments[component.name])
-        for part in deployment.partitions:
-            entry = mapped.entries[(component.name, part.name)]
-            resource = placement.resources[(component.name, part.name)]
-            layer = int(system.resource(resource).layer.removeprefix("computationalLayer"))
-            container_key = mapped.containers[(component.name, part.name, resource)]
-            container = next(c for c in entry.containers if c.key == container_key)
-            rows.append(ProductionRow(partition_key(entry.key, part.name), part.name, layer,
-                                      container_key, container, resource))
-    return production_document(rows, candidate_resources=candidate_resources,
-                               replicas=dict(placement.replicas), feasible=feasible,
-                               deployment_name=deployment_name)
-
-
 def _pruned_domains(candidate_resources: dict, used: dict[int, set[str]],
                     replicas: dict[str, int]) -> dict:
     out = {}

@@ -8,13 +8,15 @@ import pytest
 import yaml
 
 from compiler import api
+from compiler.compile import units_from_placement
 from compiler.load.oscarp import load_performance
 from compiler.load.space4ai import load_system, system_from_json
 from compiler.placement.from_application import system_from_application
 from compiler.placement.interop import placement_from_solution, solution_json, system_json
 from compiler.placement.performance import evaluate
-from compiler.placement.production import placement_from_production, production_deployment
+from compiler.placement.production import placement_from_production, production_document
 from compiler.placement.solve import solve
+from targets.deployment_tree import production_rows, replicas_of
 from tests.conftest import SHARED
 from tests.placement.random_systems import random_system
 
@@ -59,10 +61,11 @@ def test_production_deployment_round_trips(prepared_examples):
         mapped = system_from_application(report.application, performance)
         result = solve(mapped.system)
         assert result.feasible, name
-        doc = production_deployment(
-            mapped, result.placement,
+        units = units_from_placement(report.application, mapped, result.placement)
+        doc = production_document(
+            production_rows(units),
             candidate_resources=report.loaded.documents["candidate_resources"].data,
-            feasible=True)
+            replicas=replicas_of(units), feasible=True)
         text = yaml.safe_dump(doc, sort_keys=False)
         back = placement_from_production(mapped, yaml.safe_load(text))
         assert back == result.placement
