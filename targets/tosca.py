@@ -67,6 +67,14 @@ def _minio_keys(app: Application, layer: int) -> tuple[str, str]:
     return "minio", env_ref("minio_secret_key", cluster_name(app, layer))
 
 
+def s3_bucket(app: Application) -> str:
+    """The S3 bucket serverless units exchange data through (physical_nodes aws.bucket)."""
+    for node in app.physical_nodes:
+        if "aws" in node.data and node.data["aws"].get("bucket"):
+            return str(node.data["aws"]["bucket"])
+    return f"aisprint-{slug(app.name)}"
+
+
 def function_node(app: Application, view: DeploymentView, unit: Unit) -> dict:
     """The FaaS.Function properties of one unit: resources, environment, storage wiring."""
     layer_model = app.infrastructure.layer(unit.layer)
@@ -81,16 +89,21 @@ def function_node(app: Application, view: DeploymentView, unit: Unit) -> dict:
         "KCI": "AWS Lambda" if layer_model.type.is_faas else _minio_endpoint(app, unit.layer),
         "RESOURCE_ID": unit.resource,
     }
-    inputs = [{"storage_provider": "minio", "path": f"{p}/output"} for p in predecessors] or \
-        [{"storage_provider": "minio", "path": f"{unit.name}/input"}]
+    # serverless units have no MinIO: they read and write an S3 bucket (paths start with it)
+    on_faas = layer_model.type.is_faas
+    local, prefix = ("s3", f"{s3_bucket(app)}/") if on_faas else ("minio", "")
+    inputs = [{"storage_provider": local, "path": f"{prefix}{p}/output"}
+              for p in predecessors] or \
+        [{"storage_provider": local, "path": f"{prefix}{unit.name}/input"}]
     outputs, providers = [], {}
     for succ in successors:
         if succ.layer == unit.layer:
-            outputs.append({"storage_provider": "minio", "path": f"{unit.name}/output"})
+            outputs.append({"storage_provider": local, "path": f"{prefix}{unit.name}/output"})
             continue
         target = cluster_name(app, succ.layer)
         if app.infrastructure.layer(succ.layer).type.is_faas:
-            outputs.append({"storage_provider": f"s3.{target}", "path": f"{unit.name}/output"})
+            outputs.append({"storage_provider": f"s3.{target}",
+                            "path": f"{s3_bucket(app)}/{unit.name}/output"})
             providers.setdefault("s3", {})[target] = {
                 "access_key": env_ref("aws_access_key_id"),
                 "secret_key": env_ref("aws_secret_access_key"),
@@ -102,7 +115,7 @@ def function_node(app: Application, view: DeploymentView, unit: Unit) -> dict:
                 "endpoint": _minio_endpoint(app, succ.layer), "access_key": access,
                 "secret_key": secret, "region": "us-east-1"}
     outputs = list({(o["storage_provider"], o["path"]): o for o in outputs}.values()) or \
-        [{"storage_provider": "minio", "path": f"{unit.name}/output"}]
+        [{"storage_provider": local, "path": f"{prefix}{unit.name}/output"}]
     properties = {
         "name": service_name(unit),
         "image": image_of(unit, resource.cpu_architecture),

@@ -106,3 +106,12 @@ def test_schema_checks_catch_broken_outputs(artifacts):
     files[qos] = files[qos].replace(b"threshold: 20", b"threshold: -20")
     problems, _ = verify_artifacts(files, custom_types=None)
     assert {path for path, _ in problems} == {production, qos}
+
+
+def test_serverless_units_exchange_data_through_s3(artifacts):
+    template = yaml.safe_load(artifacts["mask_detection"][
+        "aisprint/deployments/optimal_deployment/im/mask-detection-layer4.yaml"])
+    nodes = template["topology_template"]["node_templates"]
+    alert = nodes["lambda_function_mask-alert"]["properties"]
+    assert alert["input"] == [{"storage_provider": "s3",
+                               "path": "aisprint-mask-detection/mask-detector/output"}]
