@@ -231,6 +231,48 @@ def _cluster_nodes(app: Application, layer: int, units: list[Unit]) -> tuple[dic
     return inputs, nodes, outputs
 
 
+def _physical_machines(app: Application, layer: int, resource: str, nodes: dict) -> None:
+    """Machines that exist already (PhysicalToBeProvisioned): one Compute node per machine,
+    reached over SSH at the addresses physical_nodes.yaml gives, keys as references."""
+    data = next((n.data for n in app.physical_nodes
+                 if n.layer == layer and n.resource == resource), None)
+    if data is None:
+        return
+    nodes["pub_network"] = {"type": "tosca.nodes.network.Network",
+                            "properties": {"network_type": "public"}}
+    nodes["priv_network"] = {"type": "tosca.nodes.network.Network",
+                             "properties": {"network_type": "private"}}
+
+    def attach(node: str, machine: dict, public: bool) -> None:
+        credential = {"user": str(machine.get("ssh_user", "ubuntu")),
+                      "token_type": "private_key",
+                      "token": str(machine.get("ssh_key") or env_ref("ssh_key", node))}
+        nodes[node]["capabilities"]["os"]["properties"]["credential"] = credential
+        ports = [("priv", machine.get("private_ip"))]
+        if public:
+            ports.insert(0, ("pub", machine.get("public_ip")))
+        for order, (kind, address) in enumerate(ports):
+            if address:
+                nodes[f"{node}_{kind}_port"] = {
+                    "type": "tosca.nodes.network.Port",
+                    "properties": {"order": order, "ip_address": str(address)},
+                    "requirements": [{"binding": node}, {"link": f"{kind}_network"}]}
+
+    if "fe_node" in data:
+        attach("front", dict(data["fe_node"]), public=True)
+    workers = [dict(w) for w in data.get("wns") or ()]
+    if workers:
+        template = nodes.pop("wn")
+        worker = nodes.pop("wn_node")
+        for i, machine in enumerate(workers, 1):
+            nodes[f"wn_{i}"] = {**template, "capabilities": {
+                **{k: dict(v) for k, v in template["capabilities"].items()},
+                "scalable": {"properties": {"count": 1}},
+                "os": {"properties": dict(template["capabilities"]["os"]["properties"])}}}
+            nodes[f"wn_node_{i}"] = {**worker, "requirements": [{"host": f"wn_{i}"}]}
+            attach(f"wn_{i}", machine, public=False)
+
+
 def layer_template(app: Application, view: DeploymentView, layer: int) -> dict:
     units = [u for u in view.units if u.layer == layer]
     kind = app.infrastructure.layer(layer).type
@@ -238,6 +280,8 @@ def layer_template(app: Application, view: DeploymentView, layer: int) -> dict:
     inputs, nodes, outputs = {}, {}, {}
     if kind in (LayerType.VIRTUAL, LayerType.PHYSICAL_TO_BE_PROVISIONED):
         inputs, nodes, outputs = _cluster_nodes(app, layer, units)
+        if kind is LayerType.PHYSICAL_TO_BE_PROVISIONED:
+            _physical_machines(app, layer, units[0].resource, nodes)
     prefix = "lambda_function" if kind.is_faas else "oscar_service"
     for unit in units:
         node_name = f"{prefix}_{service_name(unit)}"

@@ -115,3 +115,15 @@ def test_serverless_units_exchange_data_through_s3(artifacts):
     alert = nodes["lambda_function_mask-alert"]["properties"]
     assert alert["input"] == [{"storage_provider": "s3",
                                "path": "aisprint-mask-detection/mask-detector/output"}]
+
+
+def test_machines_to_provision_are_reached_over_ssh_with_key_references(artifacts):
+    template = yaml.safe_load(artifacts["smart_city"][
+        "aisprint/deployments/optimal_deployment/im/smart-city-layer2.yaml"])
+    nodes = template["topology_template"]["node_templates"]
+    assert {f"wn_{i}" for i in (1, 2, 3)} <= set(nodes)  # one per worker in physical_nodes
+    credential = nodes["front"]["capabilities"]["os"]["properties"]["credential"]
+    assert credential == {"user": "ops", "token_type": "private_key",
+                          "token": "${DISTRICT_SSH_KEY}"}
+    assert nodes["front_pub_port"]["properties"]["ip_address"] == "198.51.100.20"
+    assert nodes["wn_node_2"]["requirements"] == [{"host": "wn_2"}]
