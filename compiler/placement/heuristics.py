@@ -8,8 +8,9 @@ feasible.
 Construction (as SPACE4AI-D's Random Greedy): pick one resource type per edge/VM layer, a
 deployment per component and a compatible resource per partition at random, respecting the
 no-move-back rule, start from the most replicas and remove replicas while the evaluator agrees.
-Local search then repeats the best improving move among: move a partition to another resource,
-switch a layer to another resource type, change a component's deployment, drop a replica.
+Local search then takes improving moves among: move a partition to another resource, switch a
+layer to another resource type, evacuate a resource entirely, change a component's deployment,
+drop a replica; iterated local search kicks the best answer with random moves and descends again.
 """
 
 from __future__ import annotations
@@ -162,7 +163,26 @@ class _Search:
                     replicas = dict(placement.replicas)
                     replicas[other] = replicas.pop(current)
                     out.append(Placement(placement.deployments, resources, replicas))
-        # 4. another deployment for one component, placed greedily on what is active
+        # 4. evacuate an edge/VM resource: its partitions move to other active types or FaaS,
+        #    so that its whole cost goes (the move a one-partition step cannot make)
+        for resource in sorted(placement.replicas):
+            resources = dict(placement.resources)
+            ok = True
+            for key, current in placement.resources.items():
+                if current != resource:
+                    continue
+                others = [o for o in s.options_for(*key)
+                          if o.resource != resource and o.memory <= s.resource(o.resource).memory
+                          and (s.resource(o.resource).is_faas
+                               or active.get(s.resource(o.resource).layer) == o.resource)]
+                if not others:
+                    ok = False
+                    break
+                resources[key] = self._cheapest(others).resource
+            if ok:
+                replicas = {r: n for r, n in placement.replicas.items() if r != resource}
+                out.append(Placement(placement.deployments, resources, replicas))
+        # 5. another deployment for one component, placed greedily on what is active
         for component in s.components:
             if len(component.deployments) < 2:
                 continue
@@ -187,11 +207,22 @@ class _Search:
         return out
 
     def _cheapest(self, options: list) -> object:
-        """Prefer resources already paid for (edge/VM), then the cheapest FaaS run."""
+        """Prefer resources already paid for (edge/VM, fastest first), then the cheapest FaaS."""
         def price(option):
             res = self.system.resource(option.resource)
-            return res.cost * option.demand_warm if res.is_faas else 0.0
+            return (1, res.cost * option.demand_warm) if res.is_faas else (0, option.demand)
         return min(options, key=price)
+
+    def perturb(self, placement: Placement, moves: int) -> tuple[Placement, Evaluation]:
+        """A few random moves, kept only while feasible (the kick of iterated local search)."""
+        current, ev = placement, self.evaluate(placement)
+        for _ in range(moves):
+            for candidate in self.neighbours(current)[:25]:
+                candidate, cand_ev = self.normalise(candidate)
+                if cand_ev.feasible:
+                    current, ev = candidate, cand_ev
+                    break
+        return current, ev
 
     def improve(self, placement: Placement, evaluation: Evaluation,
                 max_steps: int) -> tuple[Placement, Evaluation]:
@@ -231,10 +262,12 @@ def solve_heuristic(
     iterations: int | None = None,
     elite: int = 3,
     local_steps: int = 50,
+    kicks: int = 5,
     time_limit: float = 60.0,
     progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
-    """Random greedy (``iterations`` constructions) then local search from the ``elite`` best."""
+    """Random greedy (``iterations`` constructions), local search from the ``elite`` best, then
+    ``kicks`` rounds of iterated local search from the best answer."""
     start = time.perf_counter()
     rng = random.Random(seed)
     search = _Search(system, conventions, rng, start + time_limit)
@@ -259,6 +292,14 @@ def solve_heuristic(
             best = (placement, ev)
         if progress:
             progress(f"local search: best cost {best[1].cost:.6g}")
+    # iterated local search: kick the best answer out of its basin and descend again
+    for _ in range(kicks if best else 0):
+        if search.expired():
+            break
+        kicked, kicked_ev = search.perturb(best[0], moves=2)
+        kicked, kicked_ev = search.improve(kicked, kicked_ev, local_steps)
+        if kicked_ev.feasible and kicked_ev.cost < best[1].cost - 1e-12:
+            best = (kicked, kicked_ev)
     seconds = time.perf_counter() - start
     if best is None:
         return SolveResult(None, None, "unknown", seconds, method="heuristic")
