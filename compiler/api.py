@@ -138,31 +138,23 @@ def evaluate_solution_file(system_file: str | os.PathLike[str],
     return system, placement, evaluate(system, placement, conventions or DEFAULT)
 
 
-def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | None = None,
+@dataclass(frozen=True)
+class SolvedApplication:
+    mapped: object  # compiler.placement.from_application.ApplicationSystem
+    result: object  # compiler.placement.milp.SolveResult (feasible)
+
+
+def solve_application(application, performance, *, arrival_rate: float | None = None,
                       mode: str = "fast", time_limit: float | None = None, seed: int = 1,
-                      conventions=None, progress=None, write: bool = True) -> PlacementOutcome:
-    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
-    import json
-
-    from compiler.compile import units_from_placement
-    from compiler.load.oscarp import load_performance
+                      conventions=None, progress=None, partitions=None) -> SolvedApplication:
+    """The cheapest feasible placement of a validated application, or AIS804 saying why not."""
     from compiler.placement.from_application import system_from_application
-    from compiler.placement.interop import dumps_solution, solution_json, system_json
     from compiler.placement.performance import DEFAULT
-    from compiler.placement.production import production_document
     from compiler.placement.solve import solve
-    from targets import dump_yaml
-    from targets.deployment_tree import production_rows, replicas_of
 
-    report = validate(app_dir)
-    if not report.valid:
-        raise InvalidInput(report.diagnostics)
-    performance, found = load_performance(app_dir)
-    if any(d.severity is Severity.ERROR for d in found):
-        raise InvalidInput(found)
-    mapped = system_from_application(report.application, performance,
-                                     arrival_rate=arrival_rate)
-    settings = report.application.space4aid
+    mapped = system_from_application(application, performance, arrival_rate=arrival_rate,
+                                     partitions=partitions)
+    settings = application.space4aid
     if settings is not None and settings.seed is not None and seed == 1:
         seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given
     result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
@@ -173,6 +165,33 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
             "AIS804", f"no placement meets every constraint: {explanation}",
             "relax the exec_time limits, add resources, or allow more layers in "
             "candidate_deployments.yaml")])
+    return SolvedApplication(mapped, result)
+
+
+def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None, write: bool = True) -> PlacementOutcome:
+    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
+    import json
+
+    from compiler.compile import units_from_placement
+    from compiler.load.oscarp import load_performance
+    from compiler.placement.interop import dumps_solution, solution_json, system_json
+    from compiler.placement.performance import DEFAULT
+    from compiler.placement.production import production_document
+    from targets import dump_yaml
+    from targets.deployment_tree import production_rows, replicas_of
+
+    report = validate(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    performance, found = load_performance(app_dir)
+    if any(d.severity is Severity.ERROR for d in found):
+        raise InvalidInput(found)
+    solved = solve_application(report.application, performance, arrival_rate=arrival_rate,
+                               mode=mode, time_limit=time_limit, seed=seed,
+                               conventions=conventions, progress=progress)
+    mapped, result, settings = solved.mapped, solved.result, report.application.space4aid
     written: list[Path] = []
     if write:
         target = Path(app_dir) / "aisprint" / "deployments" / "optimal_deployment"

@@ -26,7 +26,7 @@ import yaml
 
 from compiler import __version__
 from compiler.design.deployments import DeploymentView, Unit, base_units, expand
-from compiler.diagnostics import Diagnostic, Severity, diagnostic
+from compiler.diagnostics import Diagnostic, Severity
 from compiler.errors import InvalidInput
 
 MANIFEST = "aisprint/manifest.json"
@@ -149,21 +149,14 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     if performance is not None:
-        from compiler.placement.from_application import system_from_application
-        from compiler.placement.solve import solve
-
         def designed(component: str, cut: str) -> bool:
             # a partitioned deployment needs its generated code (aisprint design)
             return any((root / "aisprint" / "designs" / component).glob(f"partition{cut}_*"))
 
-        mapped = system_from_application(app, performance, partitions=designed)
+        solved = api.solve_application(app, performance, mode=mode, time_limit=time_limit,
+                                       partitions=designed)
+        mapped, result = solved.mapped, solved.result
         warnings += mapped.warnings
-        result = solve(mapped.system, mode=mode, time_limit=time_limit)
-        if not result.feasible:
-            raise InvalidInput([diagnostic(
-                "AIS804", "no placement meets every constraint: "
-                + ("; ".join(result.explanation) or result.status),
-                "relax the exec_time limits or add resources")])
         how = f"{result.method}, {result.status}"
         cost, feasible = result.cost, result.feasible
         optimal_units = units_from_placement(app, mapped, result.placement)

@@ -35,8 +35,9 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
     if mode == "heuristic":
         return solve_heuristic(system, conventions, seed=seed, time_limit=limit,
                                progress=progress)
+    # a quick incumbent only: the MILP does the real work, and proves it
     warm = solve_heuristic(system, conventions, seed=seed, iterations=20 + 3 * len(
-        system.components), local_steps=10, elite=1, time_limit=min(1.0, limit / 4),
+        system.components), local_steps=5, elite=1, kicks=0, time_limit=min(0.5, limit / 8),
         progress=progress)
     remaining = max(0.1, limit - (time.perf_counter() - start))
     exact = solve_milp(system, conventions, time_limit=remaining, backend=backend,
