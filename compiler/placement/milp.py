@@ -39,7 +39,7 @@ import pulp
 
 from compiler.placement.faas import faas_response_time
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate, faas_rate
-from compiler.placement.system import Deployment, Placement, System
+from compiler.placement.system import Placement, System
 
 EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
@@ -599,6 +599,3 @@ def explain_infeasibility(system: System, conventions: Conventions = DEFAULT, *,
                          f"{amount:.4g}{unit}")
     return tuple(lines) or ("the problem is infeasible only by numerical tolerance",)
 
-
-def deployment_of(system: System, component: str, name: str) -> Deployment:
-    return system.component(component).deployment(name)
