@@ -20,8 +20,8 @@ import random
 import time
 from collections.abc import Callable
 
-from compiler.placement.milp import SolveResult
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate
+from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System, Tier
 
 

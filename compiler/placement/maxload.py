@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.errors import AisprintError
-from compiler.placement.milp import SolveResult
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate
+from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System
 
 

@@ -33,39 +33,17 @@ import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulp
 
 from compiler.placement.faas import faas_response_time
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate, faas_rate
+from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System
 
 EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
-
-
-@dataclass(frozen=True)
-class SolveResult:
-    """What a solver found. ``evaluation`` is always the evaluator's verdict on ``placement``."""
-
-    placement: Placement | None
-    evaluation: Evaluation | None
-    status: str  # optimal | feasible | infeasible | unknown
-    seconds: float
-    gap: float | None = None  # relative, proven; None when no bound is known
-    bound: float | None = None
-    rounds: int = 0
-    explanation: tuple[str, ...] = field(default=())
-    method: str = "milp"
-
-    @property
-    def feasible(self) -> bool:
-        return self.evaluation is not None and self.evaluation.feasible
-
-    @property
-    def cost(self) -> float | None:
-        return self.evaluation.cost if self.feasible else None
 
 
 @dataclass

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 
 from compiler.placement.heuristics import solve_heuristic
-from compiler.placement.milp import SolveResult, solve_milp
+from compiler.placement.milp import solve_milp
 from compiler.placement.performance import DEFAULT, Conventions
+from compiler.placement.result import SolveResult
 from compiler.placement.system import System
 
 MODES = ("fast", "exact", "heuristic")
