@@ -5,6 +5,7 @@ deployment views): the same inputs give the same bytes, with no clock, network o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,6 +31,11 @@ class Emitter(Protocol):
     def emit(self, context: EmitContext) -> Mapping[str, bytes]:
         """Relative path (POSIX) -> file content."""
         ...
+
+
+def slug(text: str) -> str:
+    """A DNS-safe name (lower case, '-' for anything else): clusters, services, buckets."""
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower().replace("_", "-")).strip("-")
 
 
 class _PlainDumper(yaml.SafeDumper):

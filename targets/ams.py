@@ -27,19 +27,14 @@ Nothing QoS-related is written when no component has an ``exec_time`` annotation
 from __future__ import annotations
 
 import json
-import re
 
-from targets import EmitContext, dump_yaml
+from targets import EmitContext, dump_yaml, slug
 
 ORG = "ai-sprint"
 
 
-def app_slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower().replace("_", "-")).strip("-")
-
-
 def bucket(app_name: str) -> str:
-    return f"{app_slug(app_name)}-bucket"
+    return f"{slug(app_name)}-bucket"
 
 
 def component_query(unit: str) -> str:
@@ -109,7 +104,7 @@ def dashboard(app_name: str, view) -> dict:
     for i, c in enumerate((c for c in view.constraints if c.kind == "global"), 1):
         panel(f"path {i}: {' → '.join(c.units)}", [component_query(u) for u in c.units],
               c.threshold)
-    return {"title": f"{app_name} ({view.name})", "uid": f"{app_slug(app_name)}-{view.name}"[:40],
+    return {"title": f"{app_name} ({view.name})", "uid": f"{slug(app_name)}-{view.name}"[:40],
             "schemaVersion": 39, "version": 1, "editable": True, "tags": ["ai-sprint", "ams"],
             "time": {"from": "now-1h", "to": "now"}, "refresh": "30s", "panels": panels,
             "templating": {"list": []}, "annotations": {"list": []}}

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from targets import EmitContext, dump_yaml
-from targets.tosca import image_of, slug
+from targets import EmitContext, dump_yaml, slug
+from targets.tosca import image_of
 
 TEMPLATES = ("_helpers.tpl", "configmap.yaml", "deployment.yaml", "service.yaml", "hpa.yaml")
 LAYER_LABEL = "aisprint.eu/layer"

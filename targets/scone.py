@@ -16,8 +16,8 @@ the runtime sets it to the hash CAS returned when it updates a session.
 
 from __future__ import annotations
 
-from targets import EmitContext, dump_yaml
-from targets.tosca import env_ref, slug
+from targets import EmitContext, dump_yaml, slug
+from targets.tosca import env_ref
 
 
 def needs_session(unit, security) -> tuple[bool, bool, bool]:

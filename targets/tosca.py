@@ -20,15 +20,11 @@ import re
 
 from compiler.design.deployments import DeploymentView, Unit
 from compiler.model import Application, LayerType
-from targets import EmitContext, dump_yaml
+from targets import EmitContext, dump_yaml, slug
 
 CUSTOM_TYPES_URL = "https://raw.githubusercontent.com/grycap/tosca/main/custom_types.yaml"
 DOMAIN = "im.grycap.net"
 K8S_VERSION = "1.23.6"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", text.lower().replace("_", "-")).strip("-")
 
 
 def cluster_name(app: Application, layer: int) -> str:

@@ -65,12 +65,19 @@ def system_from_json(data: dict, *, file: str = "<system>", text: str | None = N
 
     doc = YamlDocument(file, data, {}, {})
     problems = validate_document(doc, SCHEMA)
+    located: list[YamlDocument] = []  # parsed for positions only when something is wrong
+
+    def positions() -> YamlDocument:
+        if not located:
+            located.append(_located(file, text, data))
+        return located[0]
+
     if problems:
-        raise InvalidInput(validate_document(_located(file, text, data), SCHEMA))
+        raise InvalidInput(validate_document(positions(), SCHEMA))
     errors: list[Diagnostic] = []
 
     def fail(message: str, hint: str, path: tuple) -> None:
-        errors.append(diagnostic("AIS100", message, hint, _located(file, text, data).loc(path)))
+        errors.append(diagnostic("AIS100", message, hint, positions().loc(path)))
 
     resources: list[Resource] = []
     layers: list[Layer] = []
