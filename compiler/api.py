@@ -146,14 +146,14 @@ class SolvedApplication:
 
 def solve_application(application, performance, *, arrival_rate: float | None = None,
                       mode: str = "fast", time_limit: float | None = None, seed: int = 1,
-                      conventions=None, progress=None, partitions=None) -> SolvedApplication:
+                      conventions=None, progress=None, cuts=None) -> SolvedApplication:
     """The cheapest feasible placement of a validated application, or AIS804 saying why not."""
     from compiler.placement.from_application import system_from_application
     from compiler.placement.performance import DEFAULT
     from compiler.placement.solve import solve
 
     mapped = system_from_application(application, performance, arrival_rate=arrival_rate,
-                                     partitions=partitions)
+                                     cuts=cuts)
     settings = application.space4aid
     if settings is not None and settings.seed is not None and seed == 1:
         seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given

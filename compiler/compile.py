@@ -13,8 +13,10 @@ first container, first resource).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -25,15 +27,29 @@ from pathlib import Path
 import yaml
 
 from compiler import __version__
-from compiler.design.deployments import DeploymentView, Unit, base_units, expand
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.design.deployments import (
+    DeploymentView,
+    Unit,
+    base_units,
+    count_deployments,
+    enumerate_deployments,
+    expand,
+)
+from compiler.diagnostics import Diagnostic, Severity, diagnostic
 from compiler.errors import InvalidInput
 
 MANIFEST = "aisprint/manifest.json"
 MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
 OWNED = ("aisprint/designs", "aisprint/deployments", MANIFEST)  # what compile replaces
 INPUT_GLOBS = ("common_config/*.yaml", "src/**/*", "oscarp/*.json", "oscarp/*.yaml",
-               "space4ai-d/SPACE4AI-D.yaml")
+               "space4ai-d/SPACE4AI-D.yaml", "aisprint/designs/*/partition*_*/**/*")
+# What `aisprint design` generated for partitions is an input; what compile adds beside it
+# (build files, the SDK copy) is not, so compiling into the application folder is stable.
+_PARTITION_FILE = re.compile(r"^aisprint/designs/(?P<component>[^/]+)/"
+                             r"partition(?P<cut>\d+)_(?P<part>\d+)/(?P<rel>.+)$")
+_COMPILE_OWNED_IN_DESIGN = ("Dockerfile", "Dockerfile.aws", "script.sh", "start.sh",
+                            "telegraf-lambda.conf", "aisprint/")
+DEFAULT_MAX_DEPLOYMENTS = 64
 
 
 @dataclass(frozen=True)
@@ -66,9 +82,28 @@ def read_inputs(app_dir: Path) -> dict[str, bytes]:
     for pattern in INPUT_GLOBS:
         for path in sorted(app_dir.glob(pattern)):
             rel = path.relative_to(app_dir).as_posix()
-            if path.is_file() and "__pycache__" not in rel and not rel.endswith(".pyc"):
-                found[rel] = path.read_bytes()
+            if not path.is_file() or "__pycache__" in rel or rel.endswith(".pyc"):
+                continue
+            generated = _PARTITION_FILE.match(rel)
+            if generated and generated["rel"].startswith(_COMPILE_OWNED_IN_DESIGN):
+                continue
+            found[rel] = path.read_bytes()
     return dict(sorted(found.items()))
+
+
+def designed_cuts(inputs: Mapping[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """The cuts whose two halves `aisprint design` generated, per component (in cut order)."""
+    parts: dict[tuple[str, str], set[int]] = {}
+    for rel in inputs:
+        match = _PARTITION_FILE.match(rel)
+        if match and match["rel"] == "main.py":
+            parts.setdefault((match["component"], match["cut"]), set()).add(int(match["part"]))
+    cuts: dict[str, list[str]] = {}
+    for (component, cut), found in sorted(parts.items(), key=lambda kv: (kv[0][0],
+                                                                         int(kv[0][1]))):
+        if found >= {1, 2}:
+            cuts.setdefault(component, []).append(cut)
+    return {component: tuple(found) for component, found in cuts.items()}
 
 
 def oscar_script(unit: str) -> bytes:
@@ -82,7 +117,10 @@ def oscar_script(unit: str) -> bytes:
         'exec python main.py "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR"\n').encode()
 
 
-def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
+def _design_tree(app, inputs: Mapping[str, bytes], cuts: Mapping[str, tuple[str, ...]]
+                 ) -> dict[str, bytes]:
+    """``aisprint/designs/``: every component's code as ``base``, the partitions `aisprint
+    design` generated beside it, a ``script.sh`` per design and component_partitions.yaml."""
     files: dict[str, bytes] = {}
     partitions: dict[str, dict] = {}
     for component in app.dag.components:
@@ -93,7 +131,16 @@ def _design_tree(app, inputs: Mapping[str, bytes]) -> dict[str, bytes]:
             if rel.startswith(prefix):
                 files[f"aisprint/designs/{component}/base/{rel[len(prefix):]}"] = data
         files[f"aisprint/designs/{component}/base/script.sh"] = oscar_script(component)
-        partitions[component] = {"partitions": ["base"]}
+        designs = ["base"]
+        for cut in cuts.get(component, ()):
+            for part in (1, 2):
+                design = f"partition{cut}_{part}"
+                designs.append(design)
+                prefix = f"aisprint/designs/{component}/{design}/"
+                files.update((rel, data) for rel, data in inputs.items()
+                             if rel.startswith(prefix))
+                files[prefix + "script.sh"] = oscar_script(f"{component}_{design}")
+        partitions[component] = {"partitions": designs}
     files["aisprint/designs/component_partitions.yaml"] = yaml.safe_dump(
         {"components": partitions}, sort_keys=False).encode()
     return files
@@ -121,9 +168,12 @@ def units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
 
 
 def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
-          time_limit: float | None = None, targets: tuple[str, ...] | None = None
-          ) -> CompileResult:
-    """Compile an application folder into artifacts (nothing is written)."""
+          time_limit: float | None = None, targets: tuple[str, ...] | None = None,
+          max_deployments: int | None = DEFAULT_MAX_DEPLOYMENTS) -> CompileResult:
+    """Compile an application folder into artifacts (nothing is written).
+
+    ``max_deployments`` bounds the ``deploymentN`` folders of the design space (which grows
+    exponentially with the components); ``None`` writes them all."""
     from compiler import api
     from compiler.load.oscarp import load_performance
     from targets import EMITTERS, EmitContext
@@ -138,7 +188,18 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     warnings = list(report.warnings)
     clock.lap("load + validate")
 
-    artifacts = _design_tree(app, inputs)
+    cuts = designed_cuts(inputs)
+    artifacts = _design_tree(app, inputs, cuts)
+    space = count_deployments(app, cuts) - 1  # the first one is base
+    shown = space if max_deployments is None else min(space, max(max_deployments, 0))
+    candidates = tuple(
+        expand(app, f"deployment{i}", units) for i, units in enumerate(
+            itertools.islice(enumerate_deployments(app, cuts), 1, shown + 1), 1))
+    if shown < space:
+        warnings.append(diagnostic(
+            "AIS805", f"the design space has {space} deployments besides base; only "
+            f"deployment1..{shown} are written", "pass --max-deployments N (or all) to write "
+            "more; the placement always searches the whole space", None))
     clock.lap("design")
 
     base = expand(app, "base", base_units(app))
@@ -149,12 +210,9 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     if performance is not None:
-        def designed(component: str, cut: str) -> bool:
-            # a partitioned deployment needs its generated code (aisprint design)
-            return any((root / "aisprint" / "designs" / component).glob(f"partition{cut}_*"))
-
+        # a partitioned deployment needs its generated code (aisprint design)
         solved = api.solve_application(app, performance, mode=mode, time_limit=time_limit,
-                                       partitions=designed)
+                                       cuts=lambda component: cuts.get(component, ()))
         mapped, result = solved.mapped, solved.result
         warnings += mapped.warnings
         how = f"{result.method}, {result.status}"
@@ -168,7 +226,8 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
         expand(app, "current_deployment", optimal_units),
     )
     context = EmitContext(app, views, report.loaded.documents["candidate_resources"].data,
-                          inputs["common_config/application_dag.yaml"], feasible)
+                          inputs["common_config/application_dag.yaml"], feasible,
+                          candidates=candidates, cuts=cuts)
     for name, emitter in EMITTERS.items():
         if targets is None or name in targets:
             for path, data in emitter.emit(context).items():

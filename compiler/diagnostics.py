@@ -135,6 +135,31 @@ CODES: dict[str, CodeInfo] = {
     "AIS802": _e("placement-impossible", "A component cannot be placed anywhere: none of its candidate resources has a usable performance model."),
     "AIS803": _w("performance-model-unsupported", "A performance model kind the placement cannot use yet (learnt regressors)."),
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
+    # Infrastructure Manager (runtime)
+    "AIS971": _e("im-auth-missing", "No IM credentials: give --im_auth PATH (an auth.dat), or set IM_AUTH_FILE or IM_AUTH."),
+    "AIS972": _e("im-auth-invalid", "The IM credentials have no `type = InfrastructureManager` line (IM requires one)."),
+    "AIS973": _e("im-auth-in-repository", "The IM auth file is tracked by git; credentials never belong in a repository."),
+    "AIS974": _e("im-tosca-invalid", "A TOSCA template is rejected by tosca-parser (against IM's custom types) before it is posted."),
+    "AIS975": _e("im-reference-unset", "A template or auth file references ${VARIABLE}s that are not set in the environment."),
+    "AIS976": _e("im-unavailable", "The IM cannot be reached, or answers 5xx, after every retry."),
+    "AIS977": _e("im-rejected", "The IM answered 4xx; the message is IM's own."),
+    "AIS978": _e("im-timeout", "An infrastructure did not reach the awaited state in time."),
+    "AIS979": _e("im-infrastructure-failed", "An infrastructure ended failed or unconfigured; its contextualisation message says why."),
+    "AIS980": _e("im-translation", "IM's own TOSCA-to-RADL translation rejects an emitted template."),
+    "AIS981": _e("im-no-templates", "No TOSCA templates or infrastructure list where the command looks for them."),
+    "AIS805": _w("deployments-truncated", "The design space has more deployments than compile writes as deployment1..N folders (--max-deployments)."),
+    # runtime: metrics stores (InfluxDB 1.x/2.x, embedded) and OSCAR services
+    "AIS986": _e("metrics-config", "The metrics settings (INFLUX_* variables or the metrics file) are incomplete, unknown, or hold a secret."),
+    "AIS987": _e("metrics-unreachable", "The InfluxDB server cannot be reached."),
+    "AIS988": _e("metrics-refused", "InfluxDB refused a request (credentials, unknown database or bucket, bad query); its message is shown."),
+    "AIS989": _e("metrics-bad-data", "A metrics answer or record cannot be read as execution_time points."),
+    "AIS990": _e("qos-file", "A QoS constraints file cannot be read in the AMS format."),
+    "AIS991": _e("metrics-store", "The embedded metrics store (SQLite in the state folder) cannot be opened, read or written."),
+    "AIS992": _e("oscar-fdl", "An OSCAR FDL cannot be applied (wrong shape, a script missing, a service named twice)."),
+    "AIS993": _e("oscar-cluster-unknown", "An FDL names an OSCAR cluster whose endpoint is not known."),
+    "AIS994": _e("oscar-secret-missing", "A credential or a ${VARIABLE} the FDL refers to is not set in the environment."),
+    "AIS995": _e("oscar-unreachable", "An OSCAR cluster cannot be reached."),
+    "AIS996": _e("oscar-refused", "An OSCAR cluster refused a request; its message is shown."),
 }
 
 

@@ -9,7 +9,7 @@ equality, so a model loaded from sources equals one loaded from ``annotations.ya
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -441,6 +441,29 @@ class Application(Located):
     def deployments_of(self, component: str) -> tuple[CandidateDeployment, ...]:
         """The candidate entry of a component and those of its partitions."""
         return tuple(d for d in self.deployments if d.component == component)
+
+    def design_choices(self, component: str, cuts: Sequence[str] | None = None
+                       ) -> tuple[tuple[str, tuple[CandidateDeployment, ...]], ...]:
+        """``(design, entries in chain order)`` per way of deploying a component: ``base``
+        first, then ``partition<cut>`` in cut order. ``cuts`` are the cuts whose code exists
+        (a ``_partitionX_`` entry stands for each of them); ``None`` reads X as cut 1 and
+        keeps every numbered cut."""
+        by_cut: dict[str, list[CandidateDeployment]] = {}
+        for entry in self.deployments_of(component):
+            by_cut.setdefault(entry.partition.cut if entry.partition else "", []).append(entry)
+        chosen: dict[str, list[CandidateDeployment]] = {}
+        for cut, group in by_cut.items():
+            if cut == "":
+                chosen["base"] = group
+            elif cut == "X":
+                for real in ("1",) if cuts is None else cuts:
+                    chosen.setdefault(f"partition{real}", group)
+            elif cuts is None or cut in cuts:
+                chosen[f"partition{cut}"] = group
+        return tuple(
+            (design, tuple(sorted(group, key=lambda e: e.partition.part if e.partition else 0)))
+            for design, group in sorted(chosen.items(),
+                                        key=lambda kv: (kv[0] != "base", len(kv[0]), kv[0])))
 
     def _exec_times(self) -> Iterator[tuple[str, ComponentAnnotations, ExecTime]]:
         for component in self.dag.components:

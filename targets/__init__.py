@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import yaml
@@ -23,6 +23,9 @@ class EmitContext:
     candidate_resources: Mapping  # candidate_resources.yaml as written (copied into outputs)
     dag_text: bytes  # application_dag.yaml as written (the base deployment keeps it verbatim)
     feasible: bool = True  # whether the optimal placement meets every constraint
+    # deployment1..N of the design space: layers chosen, no placement (DAG and QoS files only)
+    candidates: tuple[DeploymentView, ...] = ()
+    cuts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # designed partitions
 
 
 class Emitter(Protocol):

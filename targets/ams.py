@@ -131,7 +131,7 @@ class AmsEmitter:
             return {}
         files: dict[str, bytes] = {}
         multi: dict = {}
-        for view in context.deployments:
+        for view in (*context.deployments, *context.candidates):
             base = f"aisprint/deployments/{view.name}"
             layers: dict = {}
             for layer in view.layers():
@@ -149,12 +149,14 @@ class AmsEmitter:
                       "local_constraints": _numbered(view.constraints, "local"),
                       "global_constraints": _numbered(view.constraints, "global")}
             files[f"{base}/space4ai-d/qos_constraints.yaml"] = dump_yaml({"system": merged})
+            multi[view.name] = {"ExecutionLayers": layers}
+        for view in context.deployments:  # only placed deployments are monitored
+            base = f"aisprint/deployments/{view.name}"
             files[f"{base}/ams/monitoring_setup.yaml"] = dump_yaml(monitoring_setup(view))
             files[f"{base}/ams/telegraf.conf"] = telegraf_conf(app.name)
             files[f"{base}/ams/grafana_dashboard.json"] = (
                 json.dumps(dashboard(app.name, view), indent=2, ensure_ascii=False) + "\n"
             ).encode()
-            multi[view.name] = {"ExecutionLayers": layers}
         files["aisprint/deployments/multi_cluster_qos_constraints.yaml"] = dump_yaml(
             {"System": {"Deployments": multi}})
         return files

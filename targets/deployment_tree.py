@@ -1,8 +1,9 @@
 """The deployment folders themselves: each deployment's ``application_dag.yaml`` and, for the
 optimal and current deployments, ``production_deployment.yaml`` (the seed's formats, §1.8).
 
-The base deployment keeps the application's DAG byte for byte; the others get the DAG
-rewritten over their units (a partitioned component becomes its chain of partitions).
+The base deployment keeps the application's DAG byte for byte; the others, ``deployment1..N``
+of the design space included, get the DAG rewritten over their units (a partitioned component
+becomes its chain of partitions).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class DeploymentTreeEmitter:
     def emit(self, context: EmitContext) -> dict[str, bytes]:
         app = context.application
         files: dict[str, bytes] = {}
-        for view in context.deployments:
+        for view in (*context.deployments, *context.candidates):
             base = f"aisprint/deployments/{view.name}"
             if view.name == "base":
                 files[f"{base}/application_dag.yaml"] = context.dag_text

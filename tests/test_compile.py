@@ -61,7 +61,7 @@ def test_production_deployment_reads_back_as_the_same_placement(prepared_example
         performance, _ = load_performance(app_dir)
         # compile offers partitioned deployments only once their code is designed
         mapped = system_from_application(report.application, performance,
-                                         partitions=lambda component, cut: False)
+                                         cuts=lambda component: ())
         expected = solve(mapped.system).placement
         text = compiled[name].artifacts[
             "aisprint/deployments/optimal_deployment/production_deployment.yaml"]
@@ -142,3 +142,76 @@ def test_invalid_application_writes_nothing(mask_app, tmp_path):
     done = aisprint("compile", str(mask_app), "--out", str(tmp_path / "o"))
     assert done.returncode == 1 and "AIS205" in done.stdout
     assert not (tmp_path / "o").exists()
+
+
+def test_design_space_follows_the_seed_enumeration(compiled, prepared_examples):
+    """§1.8: base is the first layer combination of the all-base choice; deployment1..N
+    follow in enumeration order, each with its rewritten DAG and QoS files."""
+    from compiler.design.deployments import base_units, count_deployments, enumerate_deployments
+
+    app = api.validate(prepared_examples["mask_detection"]).application
+    space = list(enumerate_deployments(app, {}))
+    assert len(space) == count_deployments(app, {}) == 2 * 3 * 2  # layers per component
+    assert [(u.name, u.layer) for u in space[0]] == \
+        [(u.name, u.layer) for u in base_units(app)]
+    # the last component's layers vary fastest, as itertools.product does in the seed
+    assert [u.layer for u in space[1]] == [1, 3, 3]
+    files = compiled["mask_detection"].artifacts
+    for i in range(1, len(space)):
+        dag = yaml.safe_load(files[f"aisprint/deployments/deployment{i}/application_dag.yaml"])
+        assert dag["System"]["components"] == [u.name for u in space[i]]
+        assert f"aisprint/deployments/deployment{i}/space4ai-d/qos_constraints.yaml" in files
+        assert not any(p.startswith(f"aisprint/deployments/deployment{i}/im/") for p in files)
+    assert f"aisprint/deployments/deployment{len(space)}/application_dag.yaml" not in files
+    multi = yaml.safe_load(files["aisprint/deployments/multi_cluster_qos_constraints.yaml"])
+    assert {"base", "deployment11", "optimal_deployment"} <= set(multi["System"]["Deployments"])
+
+
+def test_a_large_design_space_is_truncated_with_a_warning(prepared_examples):
+    result = build(prepared_examples["smart_city"], max_deployments=3, targets=("deployments",))
+    assert "aisprint/deployments/deployment3/application_dag.yaml" in result.artifacts
+    assert "aisprint/deployments/deployment4/application_dag.yaml" not in result.artifacts
+    (warning,) = [w for w in result.warnings if w.code == "AIS805"]
+    assert "4607 deployments besides base" in warning.message
+
+
+def _fake_partition_design(app_dir, component="blurry-faces-onnx", cut=1):
+    """What `aisprint design` leaves for one cut: two halves with their own entry points."""
+    for part in (1, 2):
+        folder = app_dir / "aisprint" / "designs" / component / f"partition{cut}_{part}"
+        (folder / "onnx").mkdir(parents=True)
+        (folder / "main.py").write_text(f"# half {part} of cut {cut}\n")
+        (folder / "onnx" / f"partition{cut}_{part}.onnx").write_bytes(b"onnx %d" % part)
+
+
+def test_generated_partitions_become_designs_deployments_and_images(mask_app):
+    _fake_partition_design(mask_app)
+    result = build(mask_app)
+    files = result.artifacts
+    designs = yaml.safe_load(files["aisprint/designs/component_partitions.yaml"])
+    assert designs["components"]["blurry-faces-onnx"]["partitions"] == [
+        "base", "partition1_1", "partition1_2"]
+    folder = "aisprint/designs/blurry-faces-onnx/partition1_2"
+    assert files[f"{folder}/onnx/partition1_2.onnx"] == b"onnx 2"
+    assert b"/opt/blurry-faces-onnx_partition1_2" in files[f"{folder}/script.sh"]
+    assert b"WORKDIR /opt/blurry-faces-onnx_partition1_2" in files[f"{folder}/Dockerfile"]
+    # 12 all-base deployments + 2 (X_1 layers) x 1 (X_2) x 3 x 2 partitioned ones, minus base
+    partitioned = [p for p in files if p.endswith("/application_dag.yaml") and
+                   b"blurry-faces-onnx_partition1_1" in files[p]]
+    assert len(partitioned) == 12 and "aisprint/deployments/deployment23/application_dag.yaml" \
+        in files
+    # compiling into the application folder itself is stable: what compile adds beside the
+    # generated halves is not read back as input
+    write_tree(mask_app, files)
+    again = build(mask_app).artifacts
+    assert again == files
+
+
+def test_lambda_capable_units_get_a_lambda_image(compiled):
+    files = compiled["mask_detection"].artifacts
+    folder = "aisprint/designs/mask-alert/base"  # may run on Lambda-1GB
+    aws = files[f"{folder}/Dockerfile.aws"].decode()
+    assert "WORKDIR /var/task" in aws and "faas-supervisor" in aws and "telegraf" in aws
+    assert files[f"{folder}/start.sh"].startswith(b"#!/bin/sh")
+    assert b"udp://:8094" in files[f"{folder}/telegraf-lambda.conf"]
+    assert "aisprint/designs/blurry-faces-onnx/base/Dockerfile.aws" not in files  # edge only

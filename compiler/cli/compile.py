@@ -21,6 +21,10 @@ def compile_(
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 if the written tree is out of date."),
     timings: bool = typer.Option(False, "--timings", help="Print the time of each stage."),
+    max_deployments: str = typer.Option(
+        "64", "--max-deployments", metavar="N|all",
+        help="How many deployment1..N folders of the design space to write (it grows "
+             "exponentially with the components); the placement searches all of it anyway."),
     tosca_types: str | None = typer.Option(
         None, "--tosca-types",
         help="IM's custom_types.yaml (or its folder) for checking TOSCA; default: "
@@ -39,8 +43,11 @@ def compile_(
     """
     from compiler.compile import build, stale_files, write_tree
 
+    if max_deployments != "all" and not max_deployments.isdigit():
+        raise typer.BadParameter("give a number or `all`", param_hint="--max-deployments")
     result = build(app_dir, mode=mode, time_limit=time_limit,
-                   targets=tuple(target) if target else None)
+                   targets=tuple(target) if target else None,
+                   max_deployments=None if max_deployments == "all" else int(max_deployments))
     for warning in result.warnings:
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir

@@ -95,16 +95,17 @@ def docker(
 ) -> None:
     """Write every design's build context, then build and push one image per architecture.
 
-    Images are <registry>/<folder>/<component>_<design>_<arch>:latest, listed in
+    Images are <registry>/<folder>/<component>_<design>_<arch>:latest for every design (base
+    and the partitions `aisprint design` generated), plus <…>_amd64_aws:latest built from
+    Dockerfile.aws for units that may run on AWS Lambda; all are listed in
     aisprint/designs/containers.yaml. Needs a Docker engine (DOCKER_HOST) unless --dry-run.
     """
     import yaml
 
     from compiler import api
-    from compiler.compile import build
-    from compiler.design.deployments import base_units
+    from compiler.compile import build, designed_cuts, read_inputs
     from compiler.errors import AisprintError
-    from targets.docker import architectures
+    from targets.docker import images as design_images
 
     result = build(application_dir, targets=("docker",))
     root = Path(application_dir)
@@ -118,12 +119,16 @@ def docker(
     prefix = "/".join(p for p in (registry.rstrip("/"), folder) if p)
     images: dict[str, list[str]] = {}
     contexts = []
-    for unit in base_units(app_model):
-        for arch in architectures(app_model, unit):
-            tag = f"{prefix}/{unit.component}_{unit.design}_{arch}:latest"
-            images.setdefault(unit.component, []).append(tag)
-            contexts.append((root / "aisprint" / "designs" / unit.component / unit.design,
-                             tag, arch))
+    for component, design, _, archs, on_faas in design_images(
+            app_model, designed_cuts(read_inputs(root))):
+        context = root / "aisprint" / "designs" / component / design
+        builds = [(arch, "Dockerfile", "") for arch in archs]
+        if on_faas:  # AWS Lambda runs amd64 images built from Dockerfile.aws
+            builds.append(("amd64", "Dockerfile.aws", "_aws"))
+        for arch, dockerfile, suffix in builds:
+            tag = f"{prefix}/{component}_{design}_{arch}{suffix}:latest"
+            images.setdefault(component, []).append(tag)
+            contexts.append((context, tag, arch, dockerfile))
     if not dry_run:
         import docker as docker_sdk
 
@@ -134,9 +139,10 @@ def docker(
             raise AisprintError(
                 f"no Docker engine is reachable ({exc.__class__.__name__}); start one or set "
                 "DOCKER_HOST, or run with --dry-run to write the build contexts only") from None
-        for context, tag, arch in contexts:
-            print(f"building {tag} (linux/{arch})")
-            client.images.build(path=str(context), tag=tag, platform=f"linux/{arch}", pull=True)
+        for context, tag, arch, dockerfile in contexts:
+            print(f"building {tag} (linux/{arch}, {dockerfile})")
+            client.images.build(path=str(context), tag=tag, platform=f"linux/{arch}", pull=True,
+                                dockerfile=dockerfile)
             client.images.push(tag)
     api.write_atomically(root / "aisprint" / "designs" / "containers.yaml", yaml.safe_dump(
         {"components": {c: {"docker_images": tags} for c, tags in images.items()}},

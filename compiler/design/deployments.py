@@ -14,6 +14,8 @@ AI-SPRINT design tool does it (§1.10 of the formats reference):
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from compiler.model import Application, CandidateDeployment, Container
@@ -69,6 +71,66 @@ def base_units(app: Application) -> tuple[Unit, ...]:
                           entry.layers[0],
                           None if resource.is_faas else (resource.total_nodes or 1)))
     return tuple(units)
+
+
+def _unit_on_layer(app: Application, component: str, design: str, unit_name: str,
+                   entry: CandidateDeployment, layer: int) -> Unit | None:
+    """The unit on ``layer``: the first container that lists a resource of that layer, and
+    its first such resource."""
+    for container in entry.containers:
+        for name in container.candidate_resources:
+            resource = app.infrastructure.resource(name)
+            if resource is not None and resource.layer == layer:
+                return Unit(unit_name, component, design, entry, container, name, layer,
+                            None if resource.is_faas else (resource.total_nodes or 1))
+    return None
+
+
+def design_units(app: Application, component: str, cuts: Sequence[str]
+                 ) -> list[list[tuple[str, str, CandidateDeployment]]]:
+    """Per design choice of a component (base first), its units in chain order as
+    ``(unit name, design folder, candidate entry)``: ``c, base`` or
+    ``c_partition<cut>_<part>, partition<cut>_<part>``."""
+    designs = []
+    for design, entries in app.design_choices(component, cuts):
+        cut = design.removeprefix("partition")
+        designs.append([
+            (component, "base", entry) if entry.partition is None else
+            (f"{component}_partition{cut}_{entry.partition.part}",
+             f"partition{cut}_{entry.partition.part}", entry)
+            for entry in entries])
+    return designs
+
+
+def _designs(app: Application, component: str, cuts: Sequence[str]
+             ) -> list[list[tuple[Unit, ...]]]:
+    """Per design choice of a component (base first), its units on every layer combination."""
+    return [list(itertools.product(*(
+        [u for layer in entry.layers
+         if (u := _unit_on_layer(app, component, folder, name, entry, layer)) is not None]
+        for name, folder, entry in units)))
+        for units in design_units(app, component, cuts)]
+
+
+def count_deployments(app: Application, cuts: Mapping[str, Sequence[str]]) -> int:
+    """How many deployments ``enumerate_deployments`` yields, without enumerating them."""
+    total = 1
+    for component in app.dag.components:
+        total *= sum(len(d) for d in _designs(app, component, tuple(cuts.get(component, ()))))
+    return total
+
+
+def enumerate_deployments(app: Application, cuts: Mapping[str, Sequence[str]]
+                          ) -> Iterator[tuple[Unit, ...]]:
+    """The seed's design space in its order (§1.8): every combination of design choices per
+    component (all base first), and inside it every product of the candidate layers. The
+    first one is the base deployment; the seed numbers the others ``deployment1..N``. Lazy:
+    the space grows exponentially with the components."""
+    order = app.dag.topological_order() or app.dag.components
+    per_component = [_designs(app, c, tuple(cuts.get(c, ()))) for c in order]
+    for choice in itertools.product(*per_component):
+        for combination in itertools.product(*choice):
+            yield tuple(unit for units in combination for unit in units)
 
 
 def expand(app: Application, name: str, units: tuple[Unit, ...]) -> DeploymentView:

@@ -18,7 +18,7 @@ containers, for ``production_deployment.yaml``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -77,10 +77,12 @@ def _unit_names(entry: CandidateDeployment, cut: str) -> list[str]:
 
 def system_from_application(app: Application, performance: PerformanceData | None, *,
                             arrival_rate: float | None = None,
-                            partitions: Callable[[str, str], bool] | None = None
+                            cuts: Callable[[str], Sequence[str]] | None = None
                             ) -> ApplicationSystem:
-    """``partitions(component, cut)`` says whether a partitioned deployment may be used (the
-    compiler only offers those whose code `aisprint design` has generated); default: all."""
+    """``cuts(component)`` lists the cuts whose code `aisprint design` has generated: the
+    compiler offers only those partitioned deployments, and a ``_partitionX_`` entry of
+    candidate_deployments.yaml stands for each of them. Default (``None``): every entry, with
+    X read as cut 1."""
     warnings: list[Diagnostic] = []
     errors: list[Diagnostic] = []
     infra = app.infrastructure
@@ -115,19 +117,10 @@ def system_from_application(app: Application, performance: PerformanceData | Non
     components = []
     for name in app.dag.topological_order() or app.dag.components:
         successors = app.dag.successors(name)
-        groups: dict[str, list[CandidateDeployment]] = {}
-        for entry in app.deployments_of(name):
-            part = entry.partition
-            cut = "" if part is None else ("1" if part.cut == "X" else part.cut)
-            groups.setdefault(f"partition{cut}" if cut else "base", []).append(entry)
         deployments = []
-        for dep_name, group in sorted(groups.items(), key=lambda kv: (kv[0] != "base", kv[0])):
-            if dep_name != "base" and partitions is not None and \
-                    not partitions(name, dep_name.removeprefix("partition")):
-                continue
-            group.sort(key=lambda e: e.partition.part if e.partition else 0)
-            cut = group[0].partition.cut if group[0].partition else ""
-            cut = "1" if cut == "X" else cut
+        for dep_name, group in app.design_choices(
+                name, None if cuts is None else tuple(cuts(name))):
+            cut = dep_name.removeprefix("partition")
             parts = []
             for k, entry in enumerate(group):
                 unit = entry.name if entry.partition is None else \

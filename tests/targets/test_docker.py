@@ -29,6 +29,8 @@ def test_toscarizer_docker_dry_run_and_no_engine(prepared_examples, tmp_path):
         "registry.example.org/team/blurry-faces-onnx_base_amd64:latest",
         "registry.example.org/team/blurry-faces-onnx_base_arm64:latest"]
     assert (app / "aisprint/designs/mask-alert/base/Dockerfile").is_file()
+    assert "registry.example.org/team/mask-alert_base_amd64_aws:latest" in \
+        listed["components"]["mask-alert"]["docker_images"]  # it may run on AWS Lambda
     no_engine = subprocess.run(
         ["toscarizer", "docker", "--application_dir", str(app), "--registry", "r.example.org"],
         capture_output=True, text=True,
