@@ -368,6 +368,13 @@ class ComponentAnnotations(Located):
         return int(part.get("num_partitions", 1))
 
     @property
+    def transition_probabilities(self) -> tuple[float, ...]:
+        """``early_exits_model``: the probability of going on after each partition but the
+        last (the rest exits early and skips to the next component)."""
+        raw = (self.values.get("early_exits_model") or {}).get("transition_probabilities")
+        return tuple(float(p) for p in raw) if isinstance(raw, (list, tuple)) else ()
+
+    @property
     def expected_rate(self) -> float | None:
         raw = self.values.get("expected_throughput")
         return raw.get("rate") if raw else None
@@ -441,6 +448,13 @@ class Application(Located):
     def deployments_of(self, component: str) -> tuple[CandidateDeployment, ...]:
         """The candidate entry of a component and those of its partitions."""
         return tuple(d for d in self.deployments if d.component == component)
+
+    def go_on_probability(self, component: str, part: int) -> float:
+        """Probability that a request leaving partition ``part`` (1-based) of a component goes
+        on to its next partition rather than exiting early (1 without early exits)."""
+        ann = self.annotations_of(component)
+        probabilities = ann.transition_probabilities if ann else ()
+        return probabilities[part - 1] if part <= len(probabilities) else 1.0
 
     def design_choices(self, component: str, cuts: Sequence[str] | None = None
                        ) -> tuple[tuple[str, tuple[CandidateDeployment, ...]], ...]:

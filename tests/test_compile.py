@@ -215,3 +215,28 @@ def test_lambda_capable_units_get_a_lambda_image(compiled):
     assert files[f"{folder}/start.sh"].startswith(b"#!/bin/sh")
     assert b"udp://:8094" in files[f"{folder}/telegraf-lambda.conf"]
     assert "aisprint/designs/blurry-faces-onnx/base/Dockerfile.aws" not in files  # edge only
+
+
+def test_early_exits_add_a_bypass_edge_and_weight_the_chain(mask_app):
+    main = mask_app / "src" / "blurry-faces-onnx" / "main.py"
+    main.write_text(main.read_text().replace(
+        '"partitionable_model": {"onnx_file": "version-RFB-640.onnx"}',
+        '"partitionable_model": {"onnx_file": "version-RFB-640.onnx"},\n'
+        '             "early_exits_model": {"onnx_file": "version-RFB-640.onnx",\n'
+        '                                   "condition_function": "confident",\n'
+        '                                   "transition_probabilities": [0.75]}'))
+    _fake_partition_design(mask_app)
+    files = build(mask_app, targets=("deployments",)).artifacts
+    dags = [yaml.safe_load(data)["System"] for path, data in files.items()
+            if path.endswith("/application_dag.yaml") and b"partition1_1" in data]
+    assert dags
+    for dag in dags:
+        assert ["blurry-faces-onnx_partition1_1", "blurry-faces-onnx_partition1_2", 0.75] in \
+            dag["dependencies"]
+        assert ["blurry-faces-onnx_partition1_1", "mask-detector", 0.25] in dag["dependencies"]
+        assert ["blurry-faces-onnx_partition1_2", "mask-detector", 1] in dag["dependencies"]
+    app = api.validate(mask_app).application
+    performance, _ = load_performance(mask_app)
+    system = system_from_application(app, performance, cuts=lambda c: ("1",)).system
+    first = system.components[0].deployment("partition1").partitions[0]
+    assert first.early_exit == pytest.approx(0.25)

@@ -2,8 +2,10 @@
 
 A ``DeploymentView`` is one folder of ``aisprint/deployments/``: its units with their layer,
 resource and container, the DAG rewritten over the units (a partitioned component becomes the
-chain ``c_partition1_1 -> c_partition1_2``), and the QoS constraints expanded the way the
-AI-SPRINT design tool does it (§1.10 of the formats reference):
+chain ``c_partition1_1 -> c_partition1_2``; with ``early_exits_model`` the link carries the
+annotated transition probability p and a bypass edge 1-p leads to the next component), and
+the QoS constraints expanded the way the AI-SPRINT design tool does it (§1.10 of the
+formats reference):
 
 * a local limit of a plain component stays local; of a partitioned one it becomes a global
   limit over its partitions, carried by the last partition;
@@ -140,11 +142,16 @@ def expand(app: Application, name: str, units: tuple[Unit, ...]) -> DeploymentVi
         chains.setdefault(unit.component, []).append(unit)
     dependencies = []
     for chain in chains.values():
-        for a, b in zip(chain, chain[1:], strict=False):
-            dependencies.append((a.name, b.name, 1.0))
+        for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False), 1):
+            dependencies.append((a.name, b.name, app.go_on_probability(a.component, k)))
     for dep in app.dag.dependencies:
-        dependencies.append((chains[dep.source][-1].name, chains[dep.target][0].name,
-                             dep.probability))
+        chain = chains[dep.source]
+        for k, unit in enumerate(chain[:-1], 1):  # early exits bypass the rest of the chain
+            exits = 1.0 - app.go_on_probability(dep.source, k)
+            if exits > 0:
+                dependencies.append((unit.name, chains[dep.target][0].name,
+                                     round(exits * dep.probability, 12)))
+        dependencies.append((chain[-1].name, chains[dep.target][0].name, dep.probability))
 
     def layer_of(unit_name: str) -> int:
         return next(u.layer for u in units if u.name == unit_name)

@@ -129,7 +129,8 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                 following = successors if last else (
                     re.sub(r"_partitionX_", f"_partition{cut}_", group[k + 1].name),)
                 size = next((sizes[n] for n in _unit_names(entry, cut) if n in sizes), 0.0)
-                parts.append(Partition(unit, 0.0, tuple(following),
+                early_exit = 0.0 if last else 1.0 - app.go_on_probability(name, k + 1)
+                parts.append(Partition(unit, early_exit, tuple(following),
                                        tuple(size for _ in following)))
                 entries[(name, unit)] = entry
                 found = []
