@@ -17,8 +17,6 @@ import itertools
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,10 +35,9 @@ from compiler.design.deployments import (
 )
 from compiler.diagnostics import Diagnostic, Severity, diagnostic
 from compiler.errors import InvalidInput
+from compiler.gitops.layout import MANIFEST, OWNED  # what compile replaces
 
-MANIFEST = "aisprint/manifest.json"
 MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
-OWNED = ("aisprint/designs", "aisprint/deployments", MANIFEST)  # what compile replaces
 INPUT_GLOBS = ("common_config/*.yaml", "src/**/*", "oscarp/*.json", "oscarp/*.yaml",
                "space4ai-d/SPACE4AI-D.yaml", "aisprint/designs/*/partition*_*/**/*")
 # What `aisprint design` generated for partitions is an input; what compile adds beside it
@@ -271,28 +268,12 @@ def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes])
 
 
 def write_tree(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> Path:
-    """Render into a temporary folder beside ``out_dir``, then swap the owned subtrees in.
+    """Swap the owned subtrees of ``out_dir`` for ``artifacts`` (``compiler.gitops``' writer).
 
     What compile owns (aisprint/designs, aisprint/deployments, aisprint/manifest.json) is
     replaced as a whole, so files the new manifest does not list disappear; anything else in
-    ``out_dir`` (aisprint/logs, the application itself) is left alone."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".aisprint-compile-", dir=out))
-    try:
-        for rel, data in artifacts.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        (out / "aisprint").mkdir(exist_ok=True)
-        for owned in OWNED:
-            new, old = staging / owned, out / owned
-            if old.exists():
-                trash = staging / ".old" / owned
-                trash.parent.mkdir(parents=True, exist_ok=True)
-                old.rename(trash)
-            if new.exists():
-                new.rename(old)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out
+    ``out_dir`` (aisprint/logs, the application itself) is left alone. The swap is journaled:
+    a write killed half-way is completed or undone by the next one."""
+    from compiler.gitops.swap import write_folder
+
+    return write_folder(Path(out_dir), artifacts, OWNED)

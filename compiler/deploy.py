@@ -1,0 +1,345 @@
+"""Plans and writes of deployment repositories: compile on one side, ``compiler.gitops``
+on the other.
+
+This is part of the library API (``compiler.api`` re-exports it): the CLI, the GitHub Action
+script and the reconciler call ``plan``, ``diff`` and ``commit`` here; they compile with
+``compiler.compile.build`` and read and write git only through ``compiler.gitops``.
+
+``plan`` compares a *desired* tree (the application compiled from its working tree, or from a
+given revision of its repository) with a *current* one (a deployment repository's branch head
+or a revision of it, a compiled folder, or the application compiled at a base revision). When
+the current tree's manifest records exactly the input hashes the application has now (and the
+same tool version), the application has not changed since that tree was compiled: the plan
+takes it as the desired tree without compiling again (that is what makes a no-op plan fast).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler import __version__
+from compiler.diagnostics import diagnostic
+from compiler.errors import AisprintError, InvalidInput
+from compiler.gitops import repo as gitrepo
+from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, OWNED, PRODUCTION
+from compiler.gitops.message import compile_message
+from compiler.gitops.plan import Plan, QosPath, Side, make_plan, manifest_of, qos_rows
+
+PLAN_FILE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Tree:
+    files: Mapping[str, bytes]
+    side: Side
+
+
+def _sha(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def folder_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
+    """The compiled (owned) files of a folder, by relative path."""
+    root = Path(folder)
+    files: dict[str, bytes] = {}
+    for owned in OWNED:
+        path = root / owned
+        if path.is_file():
+            files[owned] = path.read_bytes()
+        elif path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if file.is_file():
+                    files[file.relative_to(root).as_posix()] = file.read_bytes()
+    return dict(sorted(files.items()))
+
+
+def _app_repo(app_dir: Path):
+    """(repo, app folder relative to its root) when the application is in a git repository."""
+    import git
+
+    try:
+        repo = git.Repo(app_dir, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None, ""
+    if repo.bare or repo.working_tree_dir is None:
+        return None, ""
+    rel = Path(app_dir).resolve().relative_to(Path(repo.working_tree_dir).resolve())
+    return repo, "" if str(rel) == "." else rel.as_posix()
+
+
+def _source_commit(app_dir: Path) -> tuple[str | None, bool]:
+    """(HEAD of the application's repository, whether the application folder is dirty)."""
+    repo, rel = _app_repo(app_dir)
+    if repo is None:
+        return None, False
+    try:
+        head = repo.head.commit.hexsha
+    except ValueError:
+        return None, True
+    dirty = bool(repo.git.status("--porcelain", "--", rel or "."))
+    return head, dirty
+
+
+def _up_to_date(files: Mapping[str, bytes], app_dir: Path) -> bool:
+    """The tree was compiled from exactly the application's current inputs by this version."""
+    from compiler.compile import read_inputs
+
+    manifest = manifest_of(files)
+    if not manifest or manifest.get("tool", {}).get("version") != __version__:
+        return False
+    inputs = {rel: hashlib.sha256(data).hexdigest()
+              for rel, data in read_inputs(app_dir).items()}
+    return inputs == manifest.get("inputs") and set(manifest.get("files", {})) == \
+        set(files) - {MANIFEST}
+
+
+def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode: str = "fast",
+                time_limit: float | None = None, reuse: Tree | None = None) -> Tree:
+    """The desired tree: the application compiled (at ``rev`` of its repository if given)."""
+    from compiler.compile import build
+
+    app = Path(app_dir)
+    if rev is not None:
+        repo, rel = _app_repo(app)
+        if repo is None:
+            raise InvalidInput([diagnostic(
+                "AIS941", f"{app} is not in a git repository, so it has no revision {rev}",
+                "drop --rev, or run from a clone of the application repository")])
+        sha = gitrepo.resolve(repo, rev)
+        with tempfile.TemporaryDirectory(prefix="aisprint-rev-") as tmp:
+            exported = gitrepo.export(repo, sha, rel, Path(tmp))
+            files = build(exported, mode=mode, time_limit=time_limit).artifacts
+        return Tree(files, Side("compile", rev, sha, _sha(files.get(MANIFEST))))
+    head, dirty = _source_commit(app)
+    ref = "working tree" + (" (uncommitted changes)" if dirty else "")
+    if reuse is not None and _up_to_date(reuse.files, app):
+        files = reuse.files
+    else:
+        files = build(app, mode=mode, time_limit=time_limit).artifacts
+    return Tree(files, Side("compile", ref, head, _sha(files.get(MANIFEST))))
+
+
+def repo_tree(repo_path: str | os.PathLike[str], rev: str | None = None, *,
+              branch: str | None = None, prefix: str = "") -> Tree:
+    """A deployment repository's compiled tree at ``rev`` (default: the branch head)."""
+    repo = gitrepo.open_repo(repo_path)
+    if rev is None:
+        name = branch or (None if repo.bare else gitrepo.current_branch(repo)) or "main"
+        sha = gitrepo.head_of(repo, name)
+        if sha is None:  # a new repository: everything will be added
+            return Tree({}, Side("empty", f"{repo_path}:{name}"))
+        label = f"{repo_path}:{name}"
+    else:
+        sha, label = gitrepo.resolve(repo, rev), f"{repo_path}:{rev}"
+    files = gitrepo.read_tree(repo, sha, prefix)
+    return Tree(files, Side("repo", label, sha, _sha(files.get(MANIFEST))))
+
+
+def folder_tree(folder: str | os.PathLike[str]) -> Tree:
+    files = folder_files(folder)
+    if not files:
+        return Tree({}, Side("empty", str(folder)))
+    return Tree(files, Side("folder", str(folder), None, _sha(files.get(MANIFEST))))
+
+
+# ----------------------------------------------------------------------------- predictions
+
+
+def _normalise(kind: str, units: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Unit paths (c_partition1_1, c_partition1_2) as component paths (c)."""
+    comps: list[str] = []
+    for unit in units:
+        name = unit.split("_partition")[0]
+        if not comps or comps[-1] != name:
+            comps.append(name)
+    if kind == "global" and len(comps) == 1:
+        return "local", tuple(comps)
+    return kind, tuple(comps)
+
+
+def _limits(files: Mapping[str, bytes]) -> dict[tuple[str, tuple[str, ...]], float]:
+    from compiler.gitops.plan import limits_from_files
+
+    return {_normalise(*key): limit for key, limit in limits_from_files(files).items()}
+
+
+def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
+                ) -> tuple[dict[tuple[str, tuple[str, ...]], float], ...]:
+    """Predicted response times of each tree's applied placement, by the application's models.
+
+    Both placements are evaluated with the application's (desired) performance models, so
+    before and after differ only by where things run. A tree whose placement does not fit the
+    application (a component gone) gets no predictions."""
+    import yaml
+
+    from compiler import api
+    from compiler.compile import designed_cuts, read_inputs
+    from compiler.load.oscarp import load_performance
+    from compiler.placement.from_application import system_from_application
+    from compiler.placement.performance import evaluate
+    from compiler.placement.production import placement_from_production
+
+    empty: tuple[dict, ...] = tuple({} for _ in trees)
+    report = api.validate(app_dir)
+    if not report.valid:
+        return empty
+    performance, found = load_performance(app_dir)
+    if performance is None or any(d.severity.value == "error" for d in found):
+        return empty
+    cuts = designed_cuts(read_inputs(Path(app_dir)))
+    try:
+        mapped = system_from_application(report.application, performance,
+                                         cuts=lambda component: cuts.get(component, ()))
+    except AisprintError:
+        return empty
+    system = mapped.system
+    out = []
+    for tree in trees:
+        data = tree.files.get(f"{APPLIED_DEPLOYMENT}/{PRODUCTION}")
+        try:
+            placement = placement_from_production(mapped, yaml.safe_load(data)) if data \
+                else None
+        except (AisprintError, KeyError, TypeError, ValueError, StopIteration):
+            placement = None
+        if placement is None:
+            out.append({})
+            continue
+        evaluation = evaluate(system, placement)
+        times = {("local", (c,)): t for c, t in evaluation.component_times.items()}
+        times.update({("global", tuple(g.path)): evaluation.path_times[g.name]
+                      for g in system.global_constraints if g.name in evaluation.path_times})
+        out.append(times)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- plan and diff
+
+
+def plan_trees(current: Tree, desired: Tree, app_dir: str | os.PathLike[str] | None = None
+               ) -> Plan:
+    limits_before, limits_after = _limits(current.files), _limits(desired.files)
+    times_before, times_after = ({}, {}) if app_dir is None else \
+        predictions(app_dir, (current, desired))
+    qos: tuple[QosPath, ...] = qos_rows(limits_before, limits_after, times_before, times_after)
+    return make_plan(current.files, desired.files, current_side=current.side,
+                     desired_side=desired.side, qos=qos)
+
+
+def current_tree(app_dir: str | os.PathLike[str], *, against: str | None = None,
+                 repo: str | os.PathLike[str] | None = None, branch: str | None = None,
+                 prefix: str = "", mode: str = "fast", time_limit: float | None = None) -> Tree:
+    """What the plan compares against (see ``plan``)."""
+    if repo is not None:
+        return repo_tree(repo, against, branch=branch, prefix=prefix)
+    if against is not None:
+        if Path(against).is_dir():
+            return folder_tree(against)
+        return compile_app(app_dir, rev=against, mode=mode, time_limit=time_limit)
+    return folder_tree(app_dir)
+
+
+def plan(app_dir: str | os.PathLike[str] = ".", *, rev: str | None = None,
+         against: str | None = None, repo: str | os.PathLike[str] | None = None,
+         branch: str | None = None, prefix: str = "", mode: str = "fast",
+         time_limit: float | None = None) -> Plan:
+    """What compiling ``app_dir`` (at ``rev``) would change.
+
+    Current side: ``repo`` at ``against`` (default: its branch head); without ``repo``,
+    ``against`` is a compiled folder or a revision of the application's repository (compiled
+    too); with neither, the tree compiled into the application folder itself."""
+    current = current_tree(app_dir, against=against, repo=repo, branch=branch, prefix=prefix,
+                           mode=mode, time_limit=time_limit)
+    desired = compile_app(app_dir, rev=rev, mode=mode, time_limit=time_limit,
+                          reuse=current if rev is None else None)
+    return plan_trees(current, desired, app_dir if rev is None else None)
+
+
+def diff(rev1: str, rev2: str, *, repo: str | os.PathLike[str] = ".", prefix: str = "",
+         app_dir: str | os.PathLike[str] | None = None) -> Plan:
+    """The plan between two revisions of a deployment repository."""
+    return plan_trees(repo_tree(repo, rev1, prefix=prefix), repo_tree(repo, rev2, prefix=prefix),
+                      app_dir)
+
+
+# ----------------------------------------------------------------------------- saved plans
+
+
+def save_plan(plan_value: Plan, path: str | os.PathLike[str]) -> None:
+    from compiler.api import write_atomically
+    from compiler.gitops.console import render_json
+
+    write_atomically(Path(path), render_json(plan_value))
+
+
+def load_plan(path: str | os.PathLike[str]) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data["current"]["commit"], data["desired"]["manifest_sha256"]  # noqa: B018
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput([diagnostic(
+            "AIS949", f"{path} is not a plan written by `aisprint plan --save`: {exc}",
+            "write one with `aisprint plan APP --repo REPO --save plan.json`")]) from None
+    return data
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def commit_summary(plan_value: Plan) -> list[str]:
+    from compiler.gitops.console import cost_text, qos_text
+
+    lines = [f"Placement cost: {cost_text(plan_value)}", f"QoS: {qos_text(plan_value)}"]
+    for p in plan_value.moved():
+        b, a = p.before, p.after
+        before = f"layer {b.layer} {b.resource}" if b else "nothing"
+        after = f"layer {a.layer} {a.resource}" if a else "nothing"
+        lines.append(f"{p.unit}: {p.kind}, {before} -> {after}")
+    n = plan_value.counts()
+    lines.append(f"Files: {n['added']} added, {n['removed']} removed, {n['modified']} modified "
+                 f"({n['restart']} restart required, {n['metadata']} metadata only)")
+    return lines
+
+
+def commit(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
+           branch: str | None = None, prefix: str = "", plan_file: str | None = None,
+           author: gitrepo.Identity | None = None, committer: gitrepo.Identity | None = None,
+           push_to: str | None = None, mode: str = "fast", time_limit: float | None = None,
+           durable: bool = True) -> tuple[gitrepo.WriteResult, Plan]:
+    """Compile ``app_dir`` and commit it to the deployment repository (``repo`` is created
+    when missing). With ``plan_file``, only what that plan showed is written: the branch must
+    still be at the head the plan was made against (AIS944) and the compile must give the
+    plan's manifest (AIS948)."""
+    saved = load_plan(plan_file) if plan_file else None
+    if not Path(repo).exists():
+        gitrepo.open_repo(repo, create=True)
+    current = repo_tree(repo, branch=branch, prefix=prefix)
+    if saved is not None and saved["current"]["commit"] != current.side.commit:
+        raise InvalidInput([diagnostic(
+            "AIS944", f"the plan {plan_file} is stale: it was made against "
+            f"{(saved['current']['commit'] or 'an empty branch')[:12]}, but {repo} is now at "
+            f"{(current.side.commit or 'nothing')[:12]}",
+            "run `aisprint plan` again and review the new plan before writing")])
+    desired = compile_app(app_dir, mode=mode, time_limit=time_limit, reuse=current)
+    if saved is not None and saved["desired"]["manifest_sha256"] != desired.side.manifest_sha256:
+        raise InvalidInput([diagnostic(
+            "AIS948", f"compiling {app_dir} now gives another tree than the plan {plan_file} "
+            "showed (the application or the tool changed since)",
+            "run `aisprint plan` again and review the new plan before writing")])
+    plan_value = plan_trees(current, desired, app_dir)
+    source, dirty = desired.side.commit, "uncommitted" in desired.side.ref
+    trailers = {"Aisprint-Manifest": desired.side.manifest_sha256 or "",
+                "Aisprint-Tool": f"aisprint-gitops {__version__}"}
+    if dirty:
+        trailers["Aisprint-Source-Dirty"] = "true"
+    message = compile_message(source, summary=commit_summary(plan_value), trailers=trailers)
+    expected = current.side.commit
+    result = gitrepo.write(gitrepo.DeployTarget(Path(repo), branch, prefix), desired.files,
+                           message, expected_head=expected, author=author,
+                           committer=committer, push_to=push_to, durable=durable)
+    return result, plan_value
