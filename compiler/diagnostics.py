@@ -160,6 +160,18 @@ CODES: dict[str, CodeInfo] = {
     "AIS994": _e("oscar-secret-missing", "A credential or a ${VARIABLE} the FDL refers to is not set in the environment."),
     "AIS995": _e("oscar-unreachable", "An OSCAR cluster cannot be reached."),
     "AIS996": _e("oscar-refused", "An OSCAR cluster refused a request; its message is shown."),
+    # gitops: deployment repositories, plans
+    "AIS941": _e("not-a-git-repository", "A folder given as a deployment or application repository is not a git repository."),
+    "AIS942": _e("write-lock-held", "Another aisprint process is writing the same deployment repository or folder right now."),
+    "AIS943": _e("head-moved", "The branch to write moved since it was read (another writer won the compare-and-swap)."),
+    "AIS944": _e("stale-plan", "A saved plan was made against another head than the deployment branch has now."),
+    "AIS945": _e("deployment-repository-dirty", "The compiled tree in the deployment repository has uncommitted (hand) changes."),
+    "AIS946": _e("unknown-revision", "A revision (branch, tag, commit) does not exist in the repository."),
+    "AIS947": _e("push-rejected", "The remote refused the push of the deployment branch (it moved, or access was denied)."),
+    "AIS948": _e("plan-mismatch", "Compiling now gives another tree than the saved plan showed (the application or the tool changed)."),
+    "AIS949": _e("plan-file-invalid", "A saved plan file cannot be read (not JSON, or not written by `aisprint plan --save`)."),
+    "AIS950": _e("github-event-invalid", "The GitHub event payload or environment the action runs in cannot be used."),
+    "AIS951": _e("identity-invalid", "An author or committer is not of the form 'Name <email>'."),
 }
 
 
