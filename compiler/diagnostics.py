@@ -133,8 +133,20 @@ CODES: dict[str, CodeInfo] = {
     # placement inputs (performance models, data sizes)
     "AIS801": _w("performance-missing", "A component or partition has no performance model on one of its candidate resources, so it will not be placed there."),
     "AIS802": _e("placement-impossible", "A component cannot be placed anywhere: none of its candidate resources has a usable performance model."),
-    "AIS803": _w("performance-model-unsupported", "A performance model kind the placement cannot use yet (learnt regressors)."),
+    "AIS803": _w("performance-model-unsupported", "A performance model the placement cannot evaluate (a learnt model with neither its ONNX regressor nor a demand, or an unknown kind)."),
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
+    # profiling (aisprint profile)
+    "AIS921": _e("profile-no-inputs", "There are no input files to profile the application with."),
+    "AIS922": _e("profile-no-entry-point", "A component has no main.py to profile (neither a design nor src/<folder>/main.py)."),
+    "AIS923": _e("profile-component-failed", "A component or partition raised an error while processing a profiling input."),
+    "AIS924": _e("profile-component-load-failed", "A component's main.py could not be imported (or defines no main) in a profiling worker."),
+    "AIS925": _w("profile-unit-skipped", "A unit was not profiled because the units before it sent no files on."),
+    "AIS926": _e("profile-bad-configuration", "The requested cores, parallelism, repetitions or campaign cannot be used on this machine."),
+    "AIS927": _e("profile-unknown-resource", "--resource names no non-FaaS resource of candidate_resources.yaml."),
+    "AIS928": _e("profile-run-parameters", "oscarp/run_parameters.yaml has a value of the wrong shape."),
+    "AIS929": _w("profile-no-onnx-export", "A fitted performance model could not be exported to ONNX; the placement uses its demand field."),
+    "AIS930": _e("profile-worker-failed", "A profiling worker died or a unit took longer than the timeout on one input."),
+    "AIS931": _w("profile-no-resource", "A unit was profiled but this machine stands for none of its candidate resources."),
     # Infrastructure Manager (runtime)
     "AIS971": _e("im-auth-missing", "No IM credentials: give --im_auth PATH (an auth.dat), or set IM_AUTH_FILE or IM_AUTH."),
     "AIS972": _e("im-auth-invalid", "The IM credentials have no `type = InfrastructureManager` line (IM requires one)."),

@@ -26,6 +26,7 @@ class PerformanceData:
     models: Mapping[str, Mapping[str, Mapping[str, Mapping]]]  # comp -> unit -> resource -> model
     data_sizes: Mapping[str, float]
     document: YamlDocument  # positions for diagnostics
+    root: str = ""  # the application folder: learnt models' regressor files are relative to it
 
     def model(self, component: str, unit: str, resource: str) -> Mapping | None:
         return (self.models.get(component) or {}).get(unit, {}).get(resource)
@@ -67,4 +68,4 @@ def load_performance(app_dir: str | os.PathLike[str]
                 sizes = {str(k): float(v) for k, v in size_doc.data.items()}
     if has_errors(diags):
         return None, diags
-    return PerformanceData(doc.data, sizes, doc), diags
+    return PerformanceData(doc.data, sizes, doc, os.fspath(app_dir)), diags

@@ -5,7 +5,8 @@
   each cut ``X`` of ``<name>_partitionX_1 … _N`` candidate entries, the deployment
   ``partitionX`` whose partitions are those entries;
 * a partition may run on every resource its containers list (first container that names it),
-  with that container's memory, if ``oscarp/performance_models.json`` has a model for it;
+  with that container's memory, if ``oscarp/performance_models.json`` has a model for it (a
+  learnt one is evaluated at the resource's declared cores);
 * layers: ``computationalLayerN``; edge or cloud as SPACE4AI-D.yaml says, else physical layers
   are edge and virtual ones cloud; NativeCloudFunction layers are FaaS;
 * network domains hold their own layers and, through ``subNetworkDomains``, their children's;
@@ -24,6 +25,7 @@ from types import MappingProxyType
 
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.errors import InvalidInput
+from compiler.load.learnt import LEARNT_MODELS, learnt_demand
 from compiler.load.oscarp import PerformanceData
 from compiler.model import Application, CandidateDeployment, LayerType
 from compiler.placement.system import (
@@ -144,15 +146,17 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                         model = next((performance.model(name, n, res_name)
                                       for n in _unit_names(entry, cut)
                                       if performance.model(name, n, res_name)), None)
-                        option = _option(res, container.memory_size, model)
+                        option, why = _option(res, container.memory_size, model,
+                                              performance.root)
                         if option is None:
                             code = "AIS801" if model is None else "AIS803"
                             warnings.append(diagnostic(
                                 code, f"{unit} has no usable performance model on {res_name} "
-                                f"({'none given' if model is None else model.get('model')}); "
-                                "it will not be placed there",
+                                f"({'none given' if model is None else model.get('model')}"
+                                f"{': ' + why if why else ''}); it will not be placed there",
                                 "add its demand (QTedge/QTcloud) or demandWarm/demandCold "
-                                "(PACSLTK) to oscarp/performance_models.json",
+                                "(PACSLTK) to oscarp/performance_models.json, or learn it with "
+                                "`aisprint profile APP_DIR`",
                                 performance.document.loc((name,))))
                             continue
                         found.append(option)
@@ -189,16 +193,26 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                              tuple(warnings))
 
 
-def _option(resource: Resource, memory: float, model: Mapping | None) -> Option | None:
+def _option(resource: Resource, memory: float, model: Mapping | None, root: str = ""
+            ) -> tuple[Option | None, str]:
+    """The option a model gives, or ``(None, why not)``. A learnt model (CoreBasedPredictor,
+    written by `aisprint profile`) is evaluated at the resource's declared cores: its demand is
+    the predicted service time of one request on one node (compiler/load/learnt.py)."""
     if model is None:
-        return None
+        return None, ""
     kind = model.get("model")
     if resource.is_faas:
         if kind in FAAS_MODELS and "demandWarm" in model and "demandCold" in model:
             return Option(resource.name, memory, "PACSLTK",
                           demand_warm=float(model["demandWarm"]),
-                          demand_cold=float(model["demandCold"]))
-        return None
+                          demand_cold=float(model["demandCold"])), ""
+        return None, ""
     if kind in QUEUE_MODELS and "demand" in model:
-        return Option(resource.name, memory, kind, demand=float(model["demand"]))
-    return None
+        return Option(resource.name, memory, kind, demand=float(model["demand"])), ""
+    if kind in LEARNT_MODELS:
+        demand, how = learnt_demand(model, resource.cores, root)
+        if demand is None:
+            return None, how
+        queue = "QTedge" if resource.tier is Tier.EDGE else "QTcloud"
+        return Option(resource.name, memory, queue, demand=demand), ""
+    return None, ""

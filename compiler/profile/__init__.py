@@ -1,0 +1,1 @@
+"""Profiling: run units on real inputs, fit performance models (OSCAR-P + aMLLibrary)."""
