@@ -77,6 +77,25 @@ def design_annotations(app_dir: str | os.PathLike[str]) -> DesignResult:
                               if d.severity is not Severity.ERROR and d.code != "AIS512"))
 
 
+def design_partitions(app_dir: str | os.PathLike[str], *, max_boundary_tensors: int | None = None,
+                      enabled: bool = True, progress=None):
+    """Second step of ``aisprint design``: cut the ONNX model of every ``partitionable_model``
+    component and write ``aisprint/designs/<c>/partition<i>_<n>/`` and
+    component_partitions.yaml (``compiler.design.partitioner``). Run after
+    ``design_annotations``; raises InvalidInput (AIS901–AIS904) for models it cannot cut."""
+    from compiler.design import partition
+    from compiler.design.partitioner import partition_application
+
+    report = validate(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    loaded = report.loaded
+    return partition_application(
+        loaded.app_dir, loaded.annotations, order=report.application.dag.components,
+        max_boundary_tensors=max_boundary_tensors or partition.DEFAULT_MAX_BOUNDARY,
+        enabled=enabled, progress=progress)
+
+
 def new_application(name: str, parent: str | os.PathLike[str] = ".") -> Path:
     """Scaffold a complete application folder that validates unchanged."""
     from compiler.scaffold import scaffold

@@ -135,6 +135,12 @@ CODES: dict[str, CodeInfo] = {
     "AIS802": _e("placement-impossible", "A component cannot be placed anywhere: none of its candidate resources has a usable performance model."),
     "AIS803": _w("performance-model-unsupported", "A performance model the placement cannot evaluate (a learnt model with neither its ONNX regressor nor a demand, or an unknown kind)."),
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
+    # ONNX partitioning (aisprint design)
+    "AIS901": _e("partition-model-missing", "The ONNX file named by partitionable_model does not exist, so the component cannot be partitioned."),
+    "AIS902": _e("partition-model-invalid", "The ONNX file named by partitionable_model cannot be read or analysed (not ONNX, broken graph, shape inference fails)."),
+    "AIS903": _e("partition-no-cut", "The model has no valid cut: no split into two halves with few enough boundary tensors and work on both sides."),
+    "AIS904": _e("partition-count-invalid", "num_partitions of partitionable_model is not a positive whole number."),
+    "AIS905": _w("partition-fewer-cuts", "Fewer Pareto-optimal cuts exist than num_partitions asks for; only those are written."),
     # profiling (aisprint profile)
     "AIS921": _e("profile-no-inputs", "There are no input files to profile the application with."),
     "AIS922": _e("profile-no-entry-point", "A component has no main.py to profile (neither a design nor src/<folder>/main.py)."),

@@ -20,7 +20,7 @@ from targets.ams import telegraf_conf
 BASE_IMAGE = "python:3.11-slim"
 TELEGRAF_VERSION = "1.18.3"  # what the AI-SPRINT Lambda images ran
 SUPERVISOR_VERSION = "1.5.5"
-SDK_FILES = ("__init__.py", "annotations.py", "monitoring.py", "serve.py")
+SDK_FILES = ("__init__.py", "annotations.py", "monitoring.py", "partition.py", "serve.py")
 
 
 def dockerfile(unit: str) -> bytes:

@@ -1,0 +1,301 @@
+"""Partition every ``partitionable_model`` component of an application into design folders.
+
+For a component whose ``main()`` carries ``partitionable_model(onnx_file=F, num_partitions=N)``
+the model ``src/<folder>/onnx/F`` is analysed (``compiler.design.partition``), the ``N`` best
+cuts are kept and cut ``i`` becomes two design folders beside ``base``::
+
+    aisprint/designs/<component>/partition<i>_1/   half 1: onnx/partition<i>_1.onnx
+    aisprint/designs/<component>/partition<i>_2/   half 2: onnx/partition<i>_2.onnx
+
+Each holds the component's files (``onnx/F`` left out), its ``main.py`` kept as
+``base_main.py``, and a generated ``main.py`` that runs that code with the model swapped for
+the half (``aisprint.partition.run_half``): half 1 writes ``<stem>.boundary.npz`` (boundary
+tensors + the input file), half 2 reads it and finishes the component's work.
+``aisprint/designs/component_partitions.yaml`` lists the designs of every component.
+
+``analyse_component`` and ``render_component`` are pure (bytes out); ``write_designs`` is the
+edge that swaps the folders in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from compiler.design import partition as core
+from compiler.diagnostics import Diagnostic, diagnostic
+from compiler.errors import InvalidInput
+from compiler.model import ComponentAnnotations
+
+Progress = Callable[[str, int, int], None]  # component, done, total
+BASE_MAIN_NAMES = ("base_main.py", "component_main.py", "aisprint_base_main.py")
+
+
+@dataclass(frozen=True)
+class ComponentPartitions:
+    """What partitioning one component found and chose."""
+
+    component: str
+    folder: str
+    model: str  # path of the ONNX file, relative to the application
+    requested: int
+    candidates: int
+    valid: int
+    input_bytes: int
+    flops_total: float
+    chosen: tuple[core.Cut, ...]
+    analyse_seconds: float = field(compare=False)
+    write_seconds: float = field(default=0.0, compare=False)
+
+    def designs(self) -> list[str]:
+        return [f"partition{i}_{n}" for i in range(1, len(self.chosen) + 1) for n in (1, 2)]
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    components: tuple[ComponentPartitions, ...]
+    partitions_file: Path | None
+    warnings: tuple[Diagnostic, ...] = ()
+
+    def data_sizes(self) -> dict[str, float]:
+        """MB each half 1 sends on, keyed as ``oscarp/components_data_size.yaml`` wants."""
+        return data_sizes(self.components)
+
+
+def data_sizes(components: Sequence[ComponentPartitions]) -> dict[str, float]:
+    """``{<component>_partition<i>_1: boundary MB}`` for every chosen cut."""
+    return {f"{c.component}_partition{i}_1": round(cut.boundary_mb, 6)
+            for c in components for i, cut in enumerate(c.chosen, 1)}
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def _requested(ann: ComponentAnnotations) -> tuple[int | None, Diagnostic | None]:
+    raw = (ann.values.get("partitionable_model") or {}).get("num_partitions", 1)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        return None, diagnostic(
+            "AIS904", f"{ann.component}: partitionable_model num_partitions={raw!r} is not a "
+            "positive whole number", "write num_partitions=1 (or more): how many cuts to "
+            "keep", ann.loc("partitionable_model.num_partitions"))
+    return raw, None
+
+
+def analyse_component(app_dir: str | os.PathLike[str], ann: ComponentAnnotations, *,
+                      max_boundary_tensors: int = core.DEFAULT_MAX_BOUNDARY,
+                      min_share: float = core.DEFAULT_MIN_SHARE,
+                      progress: Progress | None = None):
+    """Find and choose the cuts of one component: ``(summary, model, analysis)``.
+
+    Raises ``InvalidInput`` (AIS901–AIS904) for a missing or broken model, a model without a
+    valid cut, or a bad ``num_partitions``."""
+    requested, problem = _requested(ann)
+    if problem is not None:
+        raise InvalidInput([problem])
+    onnx_file = str(ann.onnx_file)
+    rel = f"src/{ann.folder}/onnx/{onnx_file}"
+    where = ann.loc("partitionable_model.onnx_file")
+    started = time.perf_counter()
+    try:
+        model = core.load_model(Path(app_dir) / rel)
+        analysis = core.analyse(
+            model, max_boundary_tensors=max_boundary_tensors,
+            progress=(lambda done, total: progress(ann.component, done, total))
+            if progress else None)
+    except core.PartitionError as exc:
+        if exc.kind == "missing":
+            raise InvalidInput([diagnostic(
+                "AIS901", f"{ann.component}: partitionable_model names {onnx_file}, but "
+                f"{rel} does not exist", f"put the ONNX model at {rel} (or fix onnx_file)",
+                where)]) from None
+        raise InvalidInput([diagnostic(
+            "AIS902", f"{ann.component}: {rel} cannot be partitioned: {exc}",
+            "export the model again (e.g. torch.onnx.export) and check it with "
+            "onnx.checker.check_model", where)]) from None
+    if not analysis.cuts:
+        raise InvalidInput([diagnostic(
+            "AIS903", f"{ann.component}: {rel} has no valid cut with at most "
+            f"{max_boundary_tensors} boundary tensors and work on both sides "
+            f"({analysis.candidates} candidates examined)",
+            "raise --max-boundary-tensors, or remove partitionable_model from this "
+            "component", where)])
+    chosen = core.choose(analysis, requested, min_share=min_share)
+    summary = ComponentPartitions(
+        ann.component, ann.folder, rel, requested, analysis.candidates, len(analysis.cuts),
+        analysis.input_bytes, analysis.flops_total, chosen,
+        time.perf_counter() - started)
+    return summary, model, analysis
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def entry_point(component: str, cut: int, part: int, base_main: str) -> bytes:
+    """The generated main.py of one half."""
+    role = ("it runs half 1 of the model and writes <stem>.boundary.npz (the boundary\n"
+            "tensors and the input file) to OUTPUT_DIR for half 2."
+            if part == 1 else
+            "it reads the <stem>.boundary.npz of half 1, runs half 2 of the model, then\n"
+            "the component's own post-processing, as the whole component would.")
+    return (
+        f'"""{component}, cut {cut}, half {part}: generated by `aisprint design` '
+        "(do not edit).\n\n"
+        f"Runs the component's own code ({base_main}, its main.py) with its ONNX model\n"
+        f"swapped for onnx/partition{cut}_{part}.onnx:\n{role}\n\n"
+        "    python main.py INPUT OUTPUT_DIR\n"
+        '"""\n\n'
+        "import sys\n"
+        "from pathlib import Path\n\n"
+        "from aisprint.partition import run_half\n\n"
+        "HERE = Path(__file__).resolve().parent\n\n\n"
+        "def main(args):\n"
+        f'    return run_half(HERE, args, part={part}, model="partition{cut}_{part}.onnx",\n'
+        f'                    base="{base_main}")\n\n\n'
+        'if __name__ == "__main__":\n'
+        '    print(main({"input": sys.argv[1], "output": sys.argv[2]}))\n').encode()
+
+
+def _component_files(app_dir: Path, ann: ComponentAnnotations) -> dict[str, bytes]:
+    source = app_dir / "src" / ann.folder
+    skip = f"onnx/{ann.onnx_file}"
+    files = {}
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source).as_posix()
+        if path.is_dir() or rel == skip or "__pycache__" in rel.split("/") or \
+                rel.endswith(".pyc"):
+            continue
+        files[rel] = path.read_bytes()
+    return files
+
+
+def render_component(app_dir: str | os.PathLike[str], ann: ComponentAnnotations,
+                     summary: ComponentPartitions, model, analysis) -> dict[str, bytes]:
+    """Every file of the partition designs of one component, relative to its designs folder
+    (``partition<i>_<n>/...``)."""
+    from onnx import shape_inference
+
+    files = _component_files(Path(app_dir), ann)
+    own_main = files.pop("main.py", None)
+    base_main = next(n for n in BASE_MAIN_NAMES if n not in files)
+    inferred = shape_inference.infer_shapes(model, data_prop=True)
+    out: dict[str, bytes] = {}
+    for i, cut in enumerate(summary.chosen, 1):
+        halves = core.split(model, cut, cut_number=i, source=str(ann.onnx_file),
+                            tensors=analysis.tensors, inferred=inferred)
+        for part, half in enumerate(halves, 1):
+            design = f"partition{i}_{part}"
+            for rel, data in files.items():
+                out[f"{design}/{rel}"] = data
+            if own_main is not None:
+                out[f"{design}/{base_main}"] = own_main
+            out[f"{design}/main.py"] = entry_point(summary.component, i, part, base_main)
+            out[f"{design}/onnx/{design}.onnx"] = core.serialize(half)
+    return out
+
+
+def partitions_yaml(designs: Mapping[str, Sequence[str]]) -> bytes:
+    """``component_partitions.yaml`` (§1.7): base first, then the halves cut by cut."""
+    doc = {"components": {c: {"partitions": ["base", *names]} for c, names in designs.items()}}
+    return yaml.safe_dump(doc, sort_keys=False).encode()
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _swap_in(designs_dir: Path, component: str, files: Mapping[str, bytes]) -> None:
+    """Replace the partition folders of one component (base and others untouched)."""
+    home = designs_dir / component
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".aisprint-design-", dir=home))
+    try:
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        trash = staging / ".old"
+        trash.mkdir()
+        for old in sorted(home.glob("partition*_*")):
+            if old.is_dir():
+                old.rename(trash / old.name)
+        for new in sorted(p for p in staging.iterdir() if p.name != ".old"):
+            new.rename(home / new.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def partition_application(app_dir: str | os.PathLike[str],
+                          annotations: Sequence[ComponentAnnotations], *,
+                          order: Sequence[str] | None = None,
+                          max_boundary_tensors: int = core.DEFAULT_MAX_BOUNDARY,
+                          min_share: float = core.DEFAULT_MIN_SHARE,
+                          enabled: bool = True,
+                          progress: Progress | None = None) -> PartitionReport:
+    """Partition every partitionable component and write the designs (see the module doc).
+
+    Everything is analysed before anything is written: one bad model leaves the tree as it
+    was. With ``enabled=False`` the partition folders are removed and every component lists
+    only ``base``."""
+    root = Path(app_dir)
+    by_component = {a.component: a for a in annotations if a.component}
+    names = [c for c in (order or by_component) if c in by_component]
+    errors: list[Diagnostic] = []
+    found: list[tuple[ComponentAnnotations, ComponentPartitions, object, object]] = []
+    for name in names:
+        ann = by_component[name]
+        if not enabled or not ann.onnx_file:
+            continue
+        try:
+            summary, model, analysis = analyse_component(
+                root, ann, max_boundary_tensors=max_boundary_tensors, min_share=min_share,
+                progress=progress)
+        except InvalidInput as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        found.append((ann, summary, model, analysis))
+    if errors:
+        raise InvalidInput(errors)
+    warnings = []
+    summaries = []
+    designs_dir = root / "aisprint" / "designs"
+    rendered: dict[str, dict[str, bytes]] = {}
+    for ann, summary, model, analysis in found:
+        started = time.perf_counter()
+        rendered[ann.component] = render_component(root, ann, summary, model, analysis)
+        if len(summary.chosen) < summary.requested:
+            warnings.append(diagnostic(
+                "AIS905", f"{ann.component}: num_partitions={summary.requested} asked, but "
+                f"only {len(summary.chosen)} cut(s) are Pareto-optimal (of {summary.valid} "
+                "valid)", "lower num_partitions, or raise --max-boundary-tensors to "
+                "consider more cuts", ann.loc("partitionable_model.num_partitions")))
+        summaries.append((summary, started))
+    done = []
+    for name in names:
+        files = rendered.get(name, {})
+        if files or (designs_dir / name).is_dir():
+            _swap_in(designs_dir, name, files)
+    for summary, started in summaries:
+        done.append(replace(summary, write_seconds=time.perf_counter() - started))
+    chosen = {s.component: s for s in done}
+    text = partitions_yaml({n: chosen[n].designs() if n in chosen else [] for n in names})
+    target = designs_dir / "component_partitions.yaml"
+    if not target.is_file() or target.read_bytes() != text:
+        designs_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(text)
+        os.replace(tmp, target)
+    return PartitionReport(tuple(done), target, tuple(warnings))
+
+
+def designed_partitions(app_dir: str | os.PathLike[str], component: str) -> list[str]:
+    """The partition designs that exist on disk for ``component`` (``partition1_1``, …)."""
+    home = Path(app_dir) / "aisprint" / "designs" / component
+    found = [p.name for p in home.glob("partition*_*") if p.is_dir()] if home.is_dir() else []
+    return sorted(found, key=lambda n: tuple(int(x) for x in n[len("partition"):].split("_")
+                                             if x.isdigit()))
