@@ -248,6 +248,17 @@ class OscarApplyResult:
                              "reason": a.reason} for a in self.actions]}
 
 
+def _covers(want: Any, have: Any) -> bool:
+    """``have`` holds everything ``want`` says (a cluster may add defaults of its own)."""
+    if isinstance(want, Mapping):
+        return isinstance(have, Mapping) and all(_covers(v, have.get(k))
+                                                 for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(
+            _covers(w, h) for w, h in zip(want, have, strict=True))
+    return want == have
+
+
 def _drift(desired: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
     """Non-secret fields the FDL sets whose value on the cluster differs."""
     fields = []
@@ -257,17 +268,13 @@ def _drift(desired: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
         have = actual.get(key)
         if key == "environment" and isinstance(want, Mapping):
             want = {k: v for k, v in want.items() if k != "secrets"}
-            have = {k: v for k, v in (have or {}).items() if k != "secrets"} \
-                if isinstance(have, Mapping) else have
-            if not want.get("variables") and not (have or {}).get("variables"):
-                continue
         if key == "cpu" and have is not None:
             try:
                 if float(have) == float(want):
                     continue
             except (TypeError, ValueError):
                 pass
-        if have != want:
+        if not _covers(want, have):
             fields.append(key)
     return fields
 

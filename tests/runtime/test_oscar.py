@@ -108,6 +108,8 @@ def test_second_apply_with_nothing_changed_makes_no_mutating_call(compiled, clus
     for stub in clusters.values():
         for service in stub.services.values():
             service.update(token="generated-by-oscar", log_level="INFO", alpine=False)
+            service["input"][0]["suffix"] = None
+            service["environment"]["secrets"] = {"HIDDEN": "***"}
     before = {c: len(s.requests) for c, s in clusters.items()}
     result = apply(compiled, clusters)
     assert not result.changed and result.summary() == "0 created, 0 updated, 0 deleted, " \
@@ -245,3 +247,11 @@ def test_malformed_fdls_are_diagnostics(tmp_path):
     (one,) = oscar.desired_services({"functions": {"oscar": [twice]}}, tmp_path)
     assert repr(oscar.OscarCredentials("u", "secret")).count("secret") == 0
     assert one.cluster == "c" and len(one.digest) == 32
+
+
+@pytest.mark.integration
+def test_an_oidc_token_is_sent_as_a_bearer(compiled, clusters):
+    env = {**ENV, "OSCAR_TOKEN_MASK_DETECTION_LAYER1": "eyJ.token"}
+    env.pop("OSCAR_PASSWORD_MASK_DETECTION_LAYER1")
+    oscar.apply_fdl(compiled, endpoints(clusters), environ=env)
+    assert {r.authorization for r in clusters[L1].requests} == {"Bearer eyJ.token"}
