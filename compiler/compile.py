@@ -206,6 +206,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
         raise InvalidInput(found)
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
+    evaluation = None
     if performance is not None:
         # a partitioned deployment needs its generated code (aisprint design)
         solved = api.solve_application(app, performance, mode=mode, time_limit=time_limit,
@@ -215,6 +216,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
         how = f"{result.method}, {result.status}"
         cost, feasible = result.cost, result.feasible
         optimal_units = units_from_placement(app, mapped, result.placement)
+        evaluation = result.evaluation
     clock.lap("placement")
 
     views: tuple[DeploymentView, ...] = (
@@ -233,18 +235,43 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
                 artifacts[path] = data
     clock.lap("emit")
 
-    artifacts[MANIFEST] = manifest(artifacts, inputs, placement=how, cost=cost)
+    artifacts[MANIFEST] = manifest(artifacts, inputs, placement=how, cost=cost,
+                                   qos=qos_predictions(app, evaluation))
     clock.lap("manifest")
     return CompileResult(dict(sorted(artifacts.items())), how, cost, tuple(clock.stages),
                          tuple(warnings))
 
 
+def qos_predictions(app, evaluation) -> list[dict]:
+    """Every QoS limit with the placement's predicted response time (None without models).
+
+    Global paths are named path1, path2 … in annotation order (as the placement names them),
+    local limits by their component; ``aisprint plan`` and ``diff`` read these back."""
+    rows = []
+    for i, constraint in enumerate(app.global_constraints(), 1):
+        time_ = evaluation.path_times.get(f"path{i}") if evaluation is not None else None
+        rows.append({"name": f"path{i}", "kind": "global", "components": list(constraint.path),
+                     "limit": float(constraint.threshold), "predicted": _round(time_)})
+    for constraint in app.local_constraints():
+        time_ = evaluation.component_times.get(constraint.component) \
+            if evaluation is not None else None
+        rows.append({"name": constraint.component, "kind": "local",
+                     "components": [constraint.component],
+                     "limit": float(constraint.threshold), "predicted": _round(time_)})
+    return rows
+
+
+def _round(value: float | None) -> float | None:
+    """Six significant digits: the same text on every platform, plenty for seconds."""
+    return None if value is None else float(f"{value:.6g}")
+
+
 def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, placement: str,
-             cost: float | None) -> bytes:
+             cost: float | None, qos: list[dict] | None = None) -> bytes:
     doc = {
         "$schema": MANIFEST_SCHEMA,
         "tool": {"name": "aisprint-gitops", "version": __version__},
-        "placement": {"method": placement, "cost": cost},
+        "placement": {"method": placement, "cost": cost, "qos": qos or []},
         "inputs": {path: _sha256(data) for path, data in sorted(inputs.items())},
         "files": {path: {"sha256": _sha256(data), "size": len(data)}
                   for path, data in sorted(artifacts.items()) if path != MANIFEST},

@@ -29,7 +29,15 @@ from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, OWNED, PRODUCTION
 from compiler.gitops.message import compile_message
-from compiler.gitops.plan import Plan, QosPath, Side, make_plan, manifest_of, qos_rows
+from compiler.gitops.plan import (
+    Plan,
+    QosPath,
+    Side,
+    load_yaml,
+    make_plan,
+    manifest_of,
+    qos_rows,
+)
 
 PLAN_FILE_VERSION = 1
 
@@ -59,33 +67,6 @@ def folder_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def _app_repo(app_dir: Path):
-    """(repo, app folder relative to its root) when the application is in a git repository."""
-    import git
-
-    try:
-        repo = git.Repo(app_dir, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None, ""
-    if repo.bare or repo.working_tree_dir is None:
-        return None, ""
-    rel = Path(app_dir).resolve().relative_to(Path(repo.working_tree_dir).resolve())
-    return repo, "" if str(rel) == "." else rel.as_posix()
-
-
-def _source_commit(app_dir: Path) -> tuple[str | None, bool]:
-    """(HEAD of the application's repository, whether the application folder is dirty)."""
-    repo, rel = _app_repo(app_dir)
-    if repo is None:
-        return None, False
-    try:
-        head = repo.head.commit.hexsha
-    except ValueError:
-        return None, True
-    dirty = bool(repo.git.status("--porcelain", "--", rel or "."))
-    return head, dirty
-
-
 def _up_to_date(files: Mapping[str, bytes], app_dir: Path) -> bool:
     """The tree was compiled from exactly the application's current inputs by this version."""
     from compiler.compile import read_inputs
@@ -106,17 +87,18 @@ def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode
 
     app = Path(app_dir)
     if rev is not None:
-        repo, rel = _app_repo(app)
-        if repo is None:
+        found = gitrepo.work_tree_of(app)
+        if found is None:
             raise InvalidInput([diagnostic(
                 "AIS941", f"{app} is not in a git repository, so it has no revision {rev}",
                 "drop --rev, or run from a clone of the application repository")])
-        sha = gitrepo.resolve(repo, rev)
+        top, rel = found
+        sha = gitrepo.Reader(top).resolve(rev)
         with tempfile.TemporaryDirectory(prefix="aisprint-rev-") as tmp:
-            exported = gitrepo.export(repo, sha, rel, Path(tmp))
+            exported = gitrepo.export(top, sha, rel, Path(tmp))
             files = build(exported, mode=mode, time_limit=time_limit).artifacts
         return Tree(files, Side("compile", rev, sha, _sha(files.get(MANIFEST))))
-    head, dirty = _source_commit(app)
+    head, dirty = gitrepo.source_state(app)
     ref = "working tree" + (" (uncommitted changes)" if dirty else "")
     if reuse is not None and _up_to_date(reuse.files, app):
         files = reuse.files
@@ -128,16 +110,16 @@ def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode
 def repo_tree(repo_path: str | os.PathLike[str], rev: str | None = None, *,
               branch: str | None = None, prefix: str = "") -> Tree:
     """A deployment repository's compiled tree at ``rev`` (default: the branch head)."""
-    repo = gitrepo.open_repo(repo_path)
+    reader = gitrepo.Reader(repo_path)
     if rev is None:
-        name = branch or (None if repo.bare else gitrepo.current_branch(repo)) or "main"
-        sha = gitrepo.head_of(repo, name)
+        name = branch or reader.current_branch() or "main"
+        sha = reader.head_of(name)
         if sha is None:  # a new repository: everything will be added
             return Tree({}, Side("empty", f"{repo_path}:{name}"))
         label = f"{repo_path}:{name}"
     else:
-        sha, label = gitrepo.resolve(repo, rev), f"{repo_path}:{rev}"
-    files = gitrepo.read_tree(repo, sha, prefix)
+        sha, label = reader.resolve(rev), f"{repo_path}:{rev}"
+    files = reader.read_tree(sha, prefix)
     return Tree(files, Side("repo", label, sha, _sha(files.get(MANIFEST))))
 
 
@@ -176,8 +158,6 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
     Both placements are evaluated with the application's (desired) performance models, so
     before and after differ only by where things run. A tree whose placement does not fit the
     application (a component gone) gets no predictions."""
-    import yaml
-
     from compiler import api
     from compiler.compile import designed_cuts, read_inputs
     from compiler.load.oscarp import load_performance
@@ -203,7 +183,7 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
     for tree in trees:
         data = tree.files.get(f"{APPLIED_DEPLOYMENT}/{PRODUCTION}")
         try:
-            placement = placement_from_production(mapped, yaml.safe_load(data)) if data \
+            placement = placement_from_production(mapped, load_yaml(data)) if data \
                 else None
         except (AisprintError, KeyError, TypeError, ValueError, StopIteration):
             placement = None
@@ -221,11 +201,29 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
 # ----------------------------------------------------------------------------- plan and diff
 
 
+def _manifest_qos(files: Mapping[str, bytes]):
+    """(limits, predicted times) recorded by compile in the manifest, or None (older trees)."""
+    rows = manifest_of(files).get("placement", {}).get("qos")
+    if rows is None:
+        return None
+    limits = {(r["kind"], tuple(r["components"])): float(r["limit"]) for r in rows}
+    times = {(r["kind"], tuple(r["components"])): float(r["predicted"]) for r in rows
+             if r.get("predicted") is not None}
+    return limits, times
+
+
 def plan_trees(current: Tree, desired: Tree, app_dir: str | os.PathLike[str] | None = None
                ) -> Plan:
-    limits_before, limits_after = _limits(current.files), _limits(desired.files)
-    times_before, times_after = ({}, {}) if app_dir is None else \
-        predictions(app_dir, (current, desired))
+    """The plan between two trees. QoS limits and predictions come from each tree's manifest;
+    for trees compiled before manifests recorded them, from the application (if given)."""
+    found = [_manifest_qos(tree.files) for tree in (current, desired)]
+    missing = [i for i, f in enumerate(found) if f is None]
+    if missing:
+        evaluated = predictions(app_dir, tuple((current, desired)[i] for i in missing)) \
+            if app_dir is not None else tuple({} for _ in missing)
+        for i, times in zip(missing, evaluated, strict=True):
+            found[i] = (_limits((current, desired)[i].files), times)
+    (limits_before, times_before), (limits_after, times_after) = found
     qos: tuple[QosPath, ...] = qos_rows(limits_before, limits_after, times_before, times_after)
     return make_plan(current.files, desired.files, current_side=current.side,
                      desired_side=desired.side, qos=qos)

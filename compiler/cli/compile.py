@@ -29,6 +29,23 @@ def compile_(
         None, "--tosca-types",
         help="IM's custom_types.yaml (or its folder) for checking TOSCA; default: "
              "$AISPRINT_TOSCA_TYPES or ../shared/tosca-types."),
+    repo: str | None = typer.Option(
+        None, "--repo", help="Commit the tree to this deployment repository (created when "
+                             "missing) instead of writing a folder."),
+    commit: bool = typer.Option(True, "--commit/--no-commit",
+                                help="With --repo: commit (default), or only write its files."),
+    branch: str | None = typer.Option(
+        None, "--branch", help="With --repo: the branch to commit to (default: the one checked "
+                               "out; another branch is written without touching the work tree)."),
+    prefix: str = typer.Option("", "--prefix",
+                               help="With --repo: the folder of the repository for aisprint/."),
+    plan_file: str | None = typer.Option(
+        None, "--plan", help="With --repo: write exactly what this saved plan (`aisprint plan "
+                             "--save`) showed; refused if the branch or the result changed."),
+    push: str | None = typer.Option(None, "--push", help="With --repo: push to this remote."),
+    author: str | None = typer.Option(None, "--author", help="'Name <email>' of the commit."),
+    committer: str | None = typer.Option(None, "--committer",
+                                         help="'Name <email>' (default: the author)."),
 ) -> None:
     """Compile an application: design tree, placement, deployments, every emitter, manifest.
 
@@ -40,11 +57,22 @@ def compile_(
       aisprint compile examples/mask_detection --out /tmp/deploy-repo
 
       aisprint compile . --check        # in CI: fail when the committed output is stale
+
+      aisprint compile . --repo ../deploy --push origin   # commit "compile of <sha>", push
     """
     from compiler.compile import build, stale_files, write_tree
 
     if max_deployments != "all" and not max_deployments.isdigit():
         raise typer.BadParameter("give a number or `all`", param_hint="--max-deployments")
+    if repo is not None and commit and not check:
+        _commit_to_repo(app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
+                        push=push, author=author, committer=committer, mode=mode,
+                        time_limit=time_limit)
+        return
+    if repo is not None and out is None:
+        from pathlib import Path
+
+        out = str(Path(repo) / prefix)
     result = build(app_dir, mode=mode, time_limit=time_limit,
                    targets=tuple(target) if target else None,
                    max_deployments=None if max_deployments == "all" else int(max_deployments))
@@ -83,6 +111,28 @@ def compile_(
         for stage, seconds in result.timings:
             print(f"| {stage} | {seconds:.3f} | {seconds / total:.0%} |", file=sys.stderr)
         print(f"| total | {total:.3f} | 100% |", file=sys.stderr)
+
+
+def _commit_to_repo(app_dir: str, *, repo: str, branch: str | None, prefix: str,
+                    plan_file: str | None, push: str | None, author: str | None,
+                    committer: str | None, mode: str, time_limit: float | None) -> None:
+    from compiler.deploy import commit
+    from compiler.gitops.console import headline
+    from compiler.gitops.repo import Identity
+
+    result, plan = commit(app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
+                          author=Identity.parse(author) if author else None,
+                          committer=Identity.parse(committer) if committer else None,
+                          push_to=push, mode=mode, time_limit=time_limit)
+    if result.recovered:
+        done = "completed" if result.recovered == "forward" else "undone"
+        say(f"note: an interrupted write was {done} first")
+    if result.commit is None:
+        print(f"✓ {repo} ({result.branch}) is up to date: nothing to commit")
+    else:
+        pushed = f", pushed to {result.pushed}" if result.pushed else ""
+        print(f"✓ committed {result.commit[:12]} on {result.branch} of {repo}: "
+              f"{headline(plan)}{pushed}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,16 @@ from collections.abc import Sequence
 import typer
 
 from compiler import __version__
-from compiler.cli import compile, design, new_application, schema, space4aid, validate
+from compiler.cli import (
+    compile,
+    design,
+    gitops,
+    new_application,
+    profile,
+    schema,
+    space4aid,
+    validate,
+)
 from compiler.cli.output import OutputFormat, render
 from compiler.errors import AisprintError, InvalidInput
 
@@ -45,7 +54,8 @@ def _root(
     """Declarative GitOps compiler for AI applications on the edge-cloud continuum."""
 
 
-for module in (validate, design, new_application, schema, space4aid, compile):
+for module in (validate, design, new_application, schema, space4aid, compile, gitops,
+               profile):
     module.register(app)
 
 

@@ -27,13 +27,13 @@ Three ways to hold a deployment (``DeployTarget``):
 from __future__ import annotations
 
 import os
+import subprocess
 import tarfile
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
@@ -41,6 +41,9 @@ from compiler.gitops import swap
 from compiler.gitops.layout import OWNED, join
 from compiler.gitops.lock import WriteLock
 from compiler.gitops.message import CommitMessage
+
+if TYPE_CHECKING:
+    import git
 
 ZERO = "0" * 40
 _UNSET = object()
@@ -88,6 +91,8 @@ def _fail(code: str, message: str, hint: str) -> InvalidInput:
 
 def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo:
     """The git repository at ``path`` (AIS941 if there is none; ``create`` makes one)."""
+    import git
+
     target = Path(path)
     if create and (not target.exists() or (target.is_dir() and not any(target.iterdir()))):
         target.mkdir(parents=True, exist_ok=True)
@@ -101,6 +106,8 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
 
 
 def current_branch(repo: git.Repo) -> str | None:
+    import git
+
     try:
         ref = repo.git.symbolic_ref("-q", "HEAD")
     except git.GitCommandError:
@@ -109,6 +116,8 @@ def current_branch(repo: git.Repo) -> str | None:
 
 
 def head_of(repo: git.Repo, branch: str) -> str | None:
+    import git
+
     try:
         return repo.git.rev_parse("--verify", "-q", f"refs/heads/{branch}^{{commit}}")
     except git.GitCommandError:
@@ -117,6 +126,8 @@ def head_of(repo: git.Repo, branch: str) -> str | None:
 
 def resolve(repo: git.Repo, rev: str) -> str:
     """The commit ``rev`` names (AIS946 when it names none)."""
+    import git
+
     try:
         return repo.git.rev_parse("--verify", "-q", f"{rev}^{{commit}}")
     except git.GitCommandError:
@@ -125,40 +136,117 @@ def resolve(repo: git.Repo, rev: str) -> str:
             from None
 
 
-def read_tree(repo: git.Repo, rev: str, prefix: str = "") -> dict[str, bytes]:
-    """The compiled files (owned paths) of commit ``rev``, relative to ``prefix``."""
-    commit = repo.commit(resolve(repo, rev))
-    root = commit.tree
-    if prefix.strip("/"):
-        try:
-            root = root / prefix.strip("/")
-        except KeyError:
+class Reader:
+    """Read-only access to a repository through plain ``git`` commands.
+
+    Plans only read, and must be quick when nothing changed: this avoids importing GitPython
+    (a fifth of a second) and reads every blob through one ``git cat-file --batch``."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        if not self.path.exists() or self._git("rev-parse", "--git-dir", check=False) is None:
+            raise _fail("AIS941", f"{self.path} is not a git repository",
+                        f"create it with `git init -b main {self.path}`, or point --repo at "
+                        "the deployment repository's folder")
+
+    def _git(self, *args: str, check: bool = True, data: bytes | None = None) -> str | None:
+        done = subprocess.run(["git", "-C", str(self.path), *args], input=data,
+                              capture_output=True)
+        if done.returncode != 0:
+            if check:
+                raise RuntimeError(f"git {' '.join(args)}: {done.stderr.decode().strip()}")
+            return None
+        return done.stdout.decode()
+
+    def current_branch(self) -> str | None:
+        if (self._git("rev-parse", "--is-bare-repository", check=False) or "").strip() \
+                == "true":
+            return None
+        ref = self._git("symbolic-ref", "-q", "HEAD", check=False)
+        return ref.strip().removeprefix("refs/heads/") if ref else None
+
+    def head_of(self, branch: str) -> str | None:
+        sha = self._git("rev-parse", "--verify", "-q", f"refs/heads/{branch}^{{commit}}",
+                        check=False)
+        return sha.strip() if sha else None
+
+    def resolve(self, rev: str) -> str:
+        sha = self._git("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+        if not sha:
+            raise _fail("AIS946", f"{rev!r} is not a commit of {self.path}",
+                        "use a branch, tag or commit that exists there (`git log --oneline`)")
+        return sha.strip()
+
+    def read_tree(self, rev: str, prefix: str = "") -> dict[str, bytes]:
+        """The compiled files (owned paths) of commit ``rev``, relative to ``prefix``."""
+        sha = self.resolve(rev)
+        prefix = prefix.strip("/")
+        listing = self._git("ls-tree", "-r", "-z", "--full-tree", sha, "--",
+                            *(join(prefix, owned) for owned in OWNED)) or ""
+        entries = []
+        for line in listing.split("\0"):
+            if not line:
+                continue
+            meta, path = line.split("\t", 1)
+            mode, kind, blob = meta.split()
+            if kind == "blob":
+                entries.append((path, blob))
+        if not entries:
             return {}
-    cut = len(prefix.strip("/")) + 1 if prefix.strip("/") else 0
-    files: dict[str, bytes] = {}
-    for owned in OWNED:
-        try:
-            item = root / owned
-        except KeyError:
-            continue
-        items = [item] if item.type == "blob" else \
-            [i for i in item.traverse() if i.type == "blob"]
-        for blob in items:
-            files[blob.path[cut:]] = blob.data_stream.read()
-    return dict(sorted(files.items()))
+        done = subprocess.run(["git", "-C", str(self.path), "cat-file", "--batch"],
+                              input="".join(f"{blob}\n" for _, blob in entries).encode(),
+                              capture_output=True, check=True)
+        out, pos, cut = done.stdout, 0, len(prefix) + 1 if prefix else 0
+        files: dict[str, bytes] = {}
+        for path, _ in entries:
+            header_end = out.index(b"\n", pos)
+            size = int(out[pos:header_end].split()[2])
+            files[path[cut:]] = out[header_end + 1:header_end + 1 + size]
+            pos = header_end + 1 + size + 1
+        return dict(sorted(files.items()))
 
 
-def export(repo: git.Repo, rev: str, subdir: str, dest: Path) -> Path:
+def read_tree(repo: git.Repo, rev: str, prefix: str = "") -> dict[str, bytes]:
+    """The compiled files of commit ``rev`` of an open repository (see ``Reader.read_tree``)."""
+    return Reader(repo.working_tree_dir or repo.git_dir).read_tree(rev, prefix)
+
+
+def export(repo_path: str | os.PathLike[str], rev: str, subdir: str, dest: Path) -> Path:
     """Extract ``subdir`` of commit ``rev`` into ``dest`` (for compiling an older revision)."""
-    sha = resolve(repo, rev)
+    reader = Reader(repo_path)
+    sha = reader.resolve(rev)
     dest.mkdir(parents=True, exist_ok=True)
+    args = [sha, "--", subdir] if subdir.strip("/") else [sha]
     with tempfile.TemporaryFile() as archive:
-        args = [sha, "--", subdir] if subdir.strip("/") else [sha]
-        repo.git.archive("--format=tar", *args, output_stream=archive)
+        subprocess.run(["git", "-C", str(repo_path), "archive", "--format=tar", *args],
+                       stdout=archive, check=True)
         archive.seek(0)
         with tarfile.open(fileobj=archive) as tar:
             tar.extractall(dest, filter="data")
     return dest / subdir if subdir.strip("/") else dest
+
+
+def work_tree_of(path: str | os.PathLike[str]) -> tuple[Path, str] | None:
+    """(the work tree holding ``path``, ``path`` relative to it), or None outside git."""
+    done = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"],
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    top = Path(done.stdout.strip())
+    rel = Path(path).resolve().relative_to(top.resolve()).as_posix()
+    return top, "" if rel == "." else rel
+
+
+def source_state(path: str | os.PathLike[str]) -> tuple[str | None, bool]:
+    """(HEAD of the repository holding ``path``, whether ``path`` has uncommitted changes)."""
+    found = work_tree_of(path)
+    if found is None:
+        return None, False
+    top, rel = found
+    reader = Reader(top)
+    head = reader._git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+    status = reader._git("status", "--porcelain", "--", rel or ".", check=False) or ""
+    return (head.strip() if head else None), bool(status.strip())
 
 
 def _identity_env(author: Identity | None, committer: Identity | None) -> dict[str, str]:
@@ -219,6 +307,8 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
     ``expected_head``: the commit the branch must still point at (None: it must not exist yet);
     the write fails with AIS943 otherwise. Without it, the head read under the lock is used,
     which still makes the final ref update a compare-and-swap."""
+    import git
+
     repo = open_repo(target.path, create=create)
     work = _work(repo) / "write"
     prefix = target.prefix.strip("/")
@@ -299,6 +389,8 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
 
 def push(repo: git.Repo, remote: str, branch: str, commit: str) -> None:
     """Publish ``commit`` as ``branch`` on ``remote`` (never forced: a moved remote is AIS947)."""
+    import git
+
     try:
         repo.git.push("-q", remote, f"{commit}:refs/heads/{branch}")
     except git.GitCommandError as error:

@@ -1,0 +1,139 @@
+"""`aisprint plan` and `aisprint diff`: what a compile would change in the deployment repository."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+
+import typer
+
+from compiler.cli.output import use_colour
+
+EXIT_CHANGES = 2
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def _show(plan, output: PlanFormat, *, no_color: bool, diffs: bool,
+          comments_dir: str | None) -> None:
+    from compiler.gitops.console import (
+        markdown_comments,
+        render_json,
+        render_markdown,
+        render_terminal,
+    )
+
+    if output is PlanFormat.json:
+        sys.stdout.write(render_json(plan))
+    elif output is PlanFormat.markdown:
+        sys.stdout.write(render_markdown(plan))
+    else:
+        sys.stdout.write(render_terminal(plan, colour=use_colour(sys.stdout, no_color),
+                                         diffs=diffs))
+    if comments_dir:
+        from pathlib import Path
+
+        folder = Path(comments_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("comment-*.md"):
+            old.unlink()
+        for i, body in enumerate(markdown_comments(plan), 1):
+            (folder / f"comment-{i}.md").write_text(body, encoding="utf-8")
+
+
+def _exit(plan, detailed: bool) -> int:
+    return EXIT_CHANGES if detailed and plan.has_changes else 0
+
+
+def plan(
+    app_dir: str = typer.Argument(".", help="Application folder."),
+    against: str | None = typer.Option(
+        None, "--against",
+        help="What to compare with: a revision of --repo, else a compiled folder or a "
+             "revision of the application's repository (compiled too)."),
+    repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
+    branch: str | None = typer.Option(None, "--branch",
+                                      help="Deployment branch (default: the one checked out)."),
+    prefix: str = typer.Option("", "--prefix",
+                               help="Folder of the deployment repository holding aisprint/."),
+    rev: str | None = typer.Option(
+        None, "--rev", help="Compile the application at this revision of its repository "
+                            "(a pull request's head) instead of its working tree."),
+    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o",
+                                      help="text (terminal) | markdown | json."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+    save: str | None = typer.Option(
+        None, "--save", help="Also write the plan as JSON here (for `compile --plan`)."),
+    comments: str | None = typer.Option(
+        None, "--comments-dir", help="Also write the pull-request comments (each under "
+                                     "GitHub's limit) as comment-N.md into this folder."),
+    no_diff: bool = typer.Option(False, "--no-diff", help="Terminal: list files, no diffs."),
+    mode: str = typer.Option("fast", "--mode", help="Placement mode: fast | exact | heuristic."),
+    time_limit: float | None = typer.Option(None, "--time-limit",
+                                            help="Seconds for the placement."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal."),
+) -> int:
+    """Show what compiling the application would change: placement per component (layer,
+    resource, replicas), cost, predicted response time per QoS path against its limit, and
+    every file added, removed or modified (restart required vs metadata only).
+
+    Examples:
+
+      aisprint plan examples/mask_detection --repo ../deploy          # vs the branch head
+
+      aisprint plan . --against origin/main -o markdown               # a pull request
+
+      aisprint plan . --repo ../deploy --save plan.json --detailed-exitcode
+      aisprint compile . --repo ../deploy --plan plan.json            # write exactly that
+    """
+    from compiler.deploy import plan as make
+    from compiler.deploy import save_plan
+
+    value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch, prefix=prefix,
+                 mode=mode, time_limit=time_limit)
+    if save:
+        save_plan(value, save)
+    _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)
+    return _exit(value, detailed_exitcode)
+
+
+def diff(
+    rev1: str = typer.Argument(..., help="The older revision."),
+    rev2: str = typer.Argument(..., help="The newer revision."),
+    repo: str = typer.Option(".", "--repo", help="The deployment repository."),
+    prefix: str = typer.Option("", "--prefix",
+                               help="Folder of the repository holding aisprint/."),
+    app_dir: str | None = typer.Option(
+        None, "--app", help="Application folder, to predict response times of both sides."),
+    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o",
+                                      help="text (terminal) | markdown | json."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+    comments: str | None = typer.Option(None, "--comments-dir",
+                                        help="Also write the pull-request comments here."),
+    no_diff: bool = typer.Option(False, "--no-diff", help="Terminal: list files, no diffs."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal."),
+) -> int:
+    """Show what changed between two revisions of a deployment repository, as a plan.
+
+    Examples:
+
+      aisprint diff HEAD~1 HEAD --repo ../deploy
+
+      aisprint diff v1 v2 --repo ../deploy -o markdown --app examples/mask_detection
+    """
+    from compiler.deploy import diff as make
+
+    value = make(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
+    _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)
+    return _exit(value, detailed_exitcode)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("diff")(diff)
