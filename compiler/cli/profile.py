@@ -1,0 +1,168 @@
+"""`aisprint profile`: measure every component and partition on this machine, learn their
+performance models and hand them to the placement (OSCAR-P + aMLLibrary, locally)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+
+import typer
+
+from compiler.cli.output import OutputFormat, say, use_colour
+from compiler.errors import UsageError
+
+RESULT_SCHEMA = "https://aisprint-gitops.github.io/schemas/profile-result/v1.json"
+
+
+def _levels(text: str | None, option: str) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        values = tuple(int(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise UsageError(f"{option} takes whole numbers separated by commas, e.g. 1,2") from None
+    if not values or any(v < 1 for v in values):
+        raise UsageError(f"{option} takes positive whole numbers, e.g. 1,2")
+    return values
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool):
+    if not enabled or not use_colour(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("profiling {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("runs"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("…", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield update
+
+
+def _document(result) -> dict:
+    units = []
+    for rep in result.units:
+        units.append({
+            "unit": rep.unit.name, "component": rep.unit.component, "design": rep.unit.design,
+            "inputs": rep.inputs, "data_size_mb": round(rep.data_size_mb, 6),
+            "regressor": rep.model.technique, "params": rep.model.params,
+            "holdout_mape": rep.model.holdout_mape, "onnx": rep.onnx,
+            "configurations": [
+                {"parallelism": c.parallelism, "cores": c.cores,
+                 "mean_runtime": round(sum(r.runtime for r in rep.rows if r.configuration == i)
+                                       / max(1, sum(1 for r in rep.rows
+                                                    if r.configuration == i)), 6)}
+                for i, c in enumerate(rep.configurations, 1)],
+            "resources": {r: {"cores": c, "demand": round(d, 6)}
+                          for r, (c, d) in sorted(rep.demands.items())},
+        })
+    return {"schema_version": RESULT_SCHEMA, "campaign": result.campaign, "cpus": result.cpus,
+            "settings": result.settings, "seconds": round(result.seconds, 3), "units": units,
+            "written": [str(p) for p in result.written],
+            "warnings": [d.to_json() for d in result.warnings]}
+
+
+def _print_table(doc: dict) -> None:
+    rows = [("unit", "resource", "cores", "mean s/req", "demand s", "regressor", "MAPE")]
+    for unit in doc["units"]:
+        measured = {(c["parallelism"], c["cores"]): c["mean_runtime"]
+                    for c in unit["configurations"]}
+        mape = "-" if unit["holdout_mape"] is None else f"{unit['holdout_mape']:.1%}"
+        for (p, k), mean in sorted(measured.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            rows.append((unit["unit"], f"this host ×{p}" if p > 1 else "this host", str(k),
+                         f"{mean:.4f}", "", unit["regressor"], mape))
+        for name, spec in unit["resources"].items():
+            rows.append((unit["unit"], name, f"{spec['cores']:g}", "",
+                         f"{spec['demand']:.4f}", unit["regressor"], mape))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"campaign {doc['campaign']}: {len(doc['units'])} unit(s) profiled in "
+          f"{doc['seconds']:.1f} s on {doc['cpus']} CPU(s)")
+
+
+def profile(
+    app_dir: str | None = typer.Argument(None, help="Application folder.", show_default=False),
+    application_dir: str | None = typer.Option(
+        None, "--application_dir", "--application-dir", hidden=True,
+        help="Same as APP_DIR (the original tool's spelling)."),
+    inputs: str | None = typer.Option(
+        None, "--inputs", "-i", help="Folder (or file) of inputs for the first components; "
+        "default: oscarp/input_files/."),
+    cores: str | None = typer.Option(
+        None, "--cores", help="Cores per instance to measure, e.g. 1,2 (default: 1 and all "
+        "CPUs this process may use)."),
+    parallelism: str | None = typer.Option(
+        None, "--parallelism", help="Instances side by side, e.g. 1,2 (default: "
+        "run_parameters.yaml's, else 1 and as many as fit)."),
+    repetitions: int | None = typer.Option(
+        None, "--repetitions", "-r", help="Runs per configuration (default: run.repetitions "
+        "of run_parameters.yaml, else 3)."),
+    campaign: str | None = typer.Option(
+        None, "--campaign", help="Results go to oscarp/<campaign>/ (default: "
+        "run.campaign_dir, else 'profile')."),
+    resource: list[str] | None = typer.Option(
+        None, "--resource", help="A candidate resource this machine stands for (repeatable). "
+        "Default: every non-FaaS candidate resource with this machine's CPU architecture."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the model search."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds one input may take."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
+                                        help="text (a table) or json."),
+) -> None:
+    """Run every component and partition (their real main.py, ONNX Runtime) over the inputs at
+    several core counts and parallelism levels, in worker processes pinned to their CPUs; fit
+    performance models (linear on 1/cores, decision tree, random forest, gradient boosting;
+    grid search with k-fold cross-validation, best by MAPE on held-out runs) and write, as
+    OSCAR-P does: oscarp/<campaign>/<unit>/results/{Dataframes,Models}/, and merged entries in
+    oscarp/performance_models.json (CoreBasedPredictor) and oscarp/components_data_size.yaml.
+
+    Units are aisprint/designs/<component>/<design>/main.py (base and the partition halves
+    `aisprint design` writes) or src/<folder>/main.py; each component reads what the ones
+    before it send on (their main's return value).
+
+    The timings are THIS machine's. It stands for the candidate resources named with
+    --resource, or by default for every non-FaaS candidate resource with the same CPU
+    architecture, assuming equal speed per core: the learnt model is evaluated at each
+    resource's declared cores (processors' computingUnits), which extrapolates beyond the
+    cores measured here. Other resources' entries are kept. Profile on each kind of machine
+    with its own --campaign and --resource for measured values everywhere.
+
+    Examples:
+
+      aisprint profile examples/mask_detection --inputs ../shared/images
+
+      aisprint profile APP --inputs photos/ --cores 1,2 --repetitions 5 --resource EdgeNUC -o json
+    """
+    from compiler.profile.campaign import profile_application
+
+    target = app_dir or application_dir
+    if not target:
+        raise UsageError("give the application folder: aisprint profile APP_DIR")
+    if repetitions is not None and repetitions < 1:
+        raise UsageError("--repetitions must be at least 1")
+    with _progress(output is OutputFormat.text) as update:
+        result = profile_application(
+            target, inputs=inputs, cores=_levels(cores, "--cores"),
+            parallelism=_levels(parallelism, "--parallelism"), repetitions=repetitions,
+            campaign=campaign, resources=resource or None, seed=seed, timeout=timeout,
+            progress=update)
+    doc = _document(result)
+    if output is OutputFormat.json:
+        print(json.dumps(doc, indent=2, sort_keys=True))
+        return
+    for warning in result.warnings:
+        say(f"warning {warning.code}: {warning.message}")
+    _print_table(doc)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profile")(profile)
