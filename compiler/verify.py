@@ -132,8 +132,12 @@ def verify_fdl(path: Path) -> list[str]:
 
 
 def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
-                     helm: Path | None = None) -> tuple[list[tuple[str, str]], list[str]]:
-    """(path, problem) for every emitted file its consumer rejects, and notes on skipped checks."""
+                     helm: Path | None = None, im_python: Path | None = None,
+                     ) -> tuple[list[tuple[str, str]], list[str]]:
+    """(path, problem) for every emitted file its consumer rejects, and notes on skipped checks.
+
+    With ``im_python`` (a python that imports IM, see ``compiler.runtime.im_server``) every
+    TOSCA file also goes through IM's own TOSCA→RADL translation."""
     from compiler.validate.schema import _validator
 
     problems: list[tuple[str, str]] = []
@@ -183,6 +187,20 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
     if helm is None and any("/helm/" in rel for rel in artifacts):
         notes.append("Helm charts not checked: no helm binary found (put helm on the PATH or "
                      f"set {HELM_ENV}; .ci/run installs one into .tools/bin)")
+    toscas = {rel: data for rel, data in artifacts.items()
+              if "/im/" in rel and rel.endswith(".yaml")}
+    if toscas and custom_types is not None and im_python is not None:
+        from compiler.runtime.im_translate import translate
+
+        for rel, result in sorted(translate(toscas, python=im_python,
+                                            custom_types=custom_types).items()):
+            if not result.ok:
+                problems.append((rel, f"IM's TOSCA translation: {result.error}"))
+    elif toscas:
+        notes.append("IM's TOSCA-to-RADL translation not checked: no IM installation found "
+                     "(set AISPRINT_IM_PYTHON to a python that imports IM, or create "
+                     ".tools/im-venv: python -m venv .tools/im-venv && "
+                     ".tools/im-venv/bin/pip install IM)")
     if custom_types is None and any("/im/" in rel for rel in artifacts):
         notes.append("TOSCA not checked: IM's custom_types.yaml was not found (pass "
                      f"--tosca-types PATH or set {TOSCA_TYPES_ENV})")

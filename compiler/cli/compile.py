@@ -80,11 +80,12 @@ def compile_(
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir
     if check:
+        from compiler.runtime.im_server import find_im_python
         from compiler.verify import find_custom_types, find_helm, verify_artifacts
 
         problems, notes = verify_artifacts(dict(result.artifacts),
                                            custom_types=find_custom_types(tosca_types),
-                                           helm=find_helm())
+                                           helm=find_helm(), im_python=find_im_python())
         for note in notes:
             say(f"note: {note}")
         for path, problem in problems:

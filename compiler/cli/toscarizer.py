@@ -5,8 +5,8 @@
 
 Both write into aisprint/deployments/<base|optimal_deployment>/ of the application, as the
 original tool does, from the same compiler that `aisprint compile` runs (so names, storage
-wiring and secrets handling are the same). `deploy`, `outputs`, `delete` and `docker` come
-with the runtime and image-building work.
+wiring and secrets handling are the same). `deploy`, `outputs` and `delete` talk to the
+Infrastructure Manager (compiler/cli/toscarizer_im.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 
 from compiler import __version__
+from compiler.cli import toscarizer_im
 from compiler.cli.main import run
 from compiler.errors import UsageError
 
@@ -149,6 +150,9 @@ def docker(
         sort_keys=False))
     state = "listed (dry run)" if dry_run else "built and pushed"
     print(f"{len(contexts)} image(s) {state}: {root / 'aisprint/designs/containers.yaml'}")
+
+
+toscarizer_im.register(app)  # deploy | outputs | delete, through the Infrastructure Manager
 
 
 def main() -> None:
