@@ -1,3 +1,3 @@
-"""The edges that talk to running systems: the Infrastructure Manager (``im``), a local IM
-server for tests and ``aisprint up`` (``im_server``), and IM's own TOSCA translation check
-(``im_translate``)."""
+"""The edges that talk to running systems: the Infrastructure Manager (``im`` client,
+``im_deploy``, a local ``im_server``, IM's own translation check ``im_translate``), OSCAR,
+metrics and the reconciler's triggers."""
