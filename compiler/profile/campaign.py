@@ -284,7 +284,8 @@ def discover_units(app: Application, root: Path, given: str
             match = _DESIGN.match(design)
             entry = _entry_for(app, component, design)
             name = component if design == "base" else f"{component}_{design}"
-            unit = Unit(name, component, design, mains[design], _resources_of(app, entry),
+            unit = Unit(name, component, design, mains[design].resolve(),
+                        _resources_of(app, entry),
                         entry.key if entry is not None else "")
             if match is None or int(match.group(2)) == 1:
                 chains.append([unit])

@@ -79,6 +79,7 @@ def _limit_onnxruntime(threads: int) -> None:
 def _load_main(main_py: str) -> Callable:
     import importlib.util
 
+    main_py = str(Path(main_py).resolve())
     folder = str(Path(main_py).parent)
     sys.path.insert(0, folder)
     os.chdir(folder)
