@@ -72,7 +72,7 @@ def headline(plan: Plan) -> str:
     moved = len(plan.moved())
     parts = [f"{len(plan.artifacts)} file(s) change"]
     if moved:
-        parts.insert(0, f"{moved} unit(s) move")
+        parts.insert(0, f"{moved} unit(s) change placement")
     tail = "restart required" if plan.restart_required else "metadata only"
     return f"{', '.join(parts)} ({n['restart']} restart, {n['metadata']} metadata) — {tail}"
 

@@ -291,6 +291,13 @@ def recover(repo: git.Repo) -> str | None:
     return done
 
 
+def recover_path(path: str | os.PathLike[str]) -> str | None:
+    """Take the lock and finish or undo an interrupted write of the repository at ``path``."""
+    repo = open_repo(path)
+    with WriteLock(_work(repo) / "lock", f"the deployment repository {path}"):
+        return recover(repo)
+
+
 def dirty_paths(repo: git.Repo, prefix: str = "") -> list[str]:
     """Owned paths with uncommitted changes in the work tree (hand edits)."""
     out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--",

@@ -155,3 +155,11 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
         with contextlib.suppress(OSError):
             work.rmdir()  # another writer may be using it already
     return out
+
+
+def recover_folder(out: Path) -> str | None:
+    """Take the lock and finish or undo an interrupted ``write_folder`` of ``out``."""
+    from compiler.gitops.lock import WriteLock
+
+    with WriteLock(Path(out) / ".aisprint-write.lock", f"the folder {out}"):
+        return recover(Path(out), Path(out) / ".aisprint-write")
