@@ -242,6 +242,23 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
                          tuple(warnings))
 
 
+def emit_deployment(app_dir: str | os.PathLike[str], app, name: str, units: tuple[Unit, ...],
+                    *, feasible: bool = True) -> dict[str, bytes]:
+    """The files of one deployment folder for ``units`` (what the reconciler rewrites)."""
+    from compiler import api
+    from targets import EMITTERS, EmitContext
+
+    loaded = api.validate(app_dir).loaded
+    inputs = read_inputs(Path(app_dir))
+    context = EmitContext(app, (expand(app, name, units),),
+                          loaded.documents["candidate_resources"].data,
+                          inputs["common_config/application_dag.yaml"], feasible,
+                          cuts=designed_cuts(inputs))
+    prefix = f"aisprint/deployments/{name}/"
+    return {path: data for emitter in EMITTERS.values()
+            for path, data in emitter.emit(context).items() if path.startswith(prefix)}
+
+
 def qos_predictions(app, evaluation) -> list[dict]:
     """Every QoS limit with the placement's predicted response time (None without models).
 

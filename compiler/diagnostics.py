@@ -190,6 +190,7 @@ CODES: dict[str, CodeInfo] = {
     "AIS949": _e("plan-file-invalid", "A saved plan file cannot be read (not JSON, or not written by `aisprint plan --save`)."),
     "AIS950": _e("github-event-invalid", "The GitHub event payload or environment the action runs in cannot be used."),
     "AIS951": _e("identity-invalid", "An author or committer is not of the form 'Name <email>'."),
+    "AIS965": _e("reconcile-no-application", "A reconcile trigger fired but the reconciler does not know the application's sources, so it cannot re-place."),
 }
 
 

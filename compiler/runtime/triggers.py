@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from compiler.runtime.metrics import QoSPath
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -26,24 +28,15 @@ class Policy:
     cooldown: float = 300.0  # seconds after a change during which nothing fires
 
 
-@dataclass(frozen=True)
-class Limit:
-    """A QoS constraint as AMS checks it: ``name`` as in the QoS files (e.g.
-    ``global_constraint_1``), the units of its path, and its threshold in seconds."""
-
-    name: str
-    path: tuple[str, ...]
-    threshold: float
-
-    def describe(self) -> str:
-        kind = "component" if len(self.path) == 1 else "path"
-        return f"{kind} {' → '.join(self.path)}"
+def describe(limit: QoSPath) -> str:
+    kind = "component" if len(limit.components) == 1 else "path"
+    return f"{kind} {' → '.join(limit.components)}"
 
 
 @dataclass(frozen=True)
 class Sample:
     time: float
-    response_times: Mapping[str, float]  # limit name -> measured mean response time (s)
+    response_times: Mapping[str, float]  # QoS path id -> measured mean response time (s)
     load: float | None = None  # requests per second, None when unknown
 
 
@@ -69,31 +62,31 @@ class Memory:
 @dataclass(frozen=True)
 class Trigger:
     kind: str  # qos | load
-    subject: str  # the limit's name, or "load"
+    subject: str  # the QoS path's id, or "load"
     measured: float
     limit: float
     since: float
     message: str
 
 
-def assess(policy: Policy, limits: tuple[Limit, ...], planned_load: float | None,
+def assess(policy: Policy, limits: tuple[QoSPath, ...], planned_load: float | None,
            sample: Sample, memory: Memory) -> tuple[tuple[Trigger, ...], Memory]:
     now = sample.time
     over = dict(memory.over_since)
     fired: list[Trigger] = []
     for limit in limits:
-        measured = sample.response_times.get(limit.name)
+        measured = sample.response_times.get(limit.id)
         if measured is None:
             continue  # no traffic on that path in the window: nothing to judge
         if measured > limit.threshold:
-            over.setdefault(limit.name, now)
+            over.setdefault(limit.id, now)
         elif measured < limit.threshold * (1 - policy.margin):
-            over.pop(limit.name, None)
-        since = over.get(limit.name)
+            over.pop(limit.id, None)
+        since = over.get(limit.id)
         if since is not None and now - since >= policy.window:
             fired.append(Trigger(
-                "qos", limit.name, measured, limit.threshold, since,
-                f"{limit.describe()} over its limit: {measured:.3g} s measured for "
+                "qos", limit.id, measured, limit.threshold, since,
+                f"{describe(limit)} over its limit: {measured:.3g} s measured for "
                 f"{now - since:.0f} s (limit {limit.threshold:.3g} s)"))
     load_out_since = memory.load_out_since
     if sample.load is not None and planned_load:

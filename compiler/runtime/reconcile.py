@@ -1,0 +1,456 @@
+"""The reconciler: make the infrastructure what the deployment repository says, and re-place
+when the running application misses its QoS or its load moved.
+
+One cycle (``reconcile_once``):
+
+1. take the reconciler lock (a second reconciler on the same repository does nothing);
+2. read the desired state, ``current_deployment`` at the branch head, and the applied state
+   recorded in the state folder (applied commit, IM infrastructure per template with the hash
+   of what was posted, trigger memory, the load the placement was solved for);
+3. apply only what changed through IM: create new templates, update changed ones, destroy
+   removed ones, re-create those IM no longer knows (drift). The state file is written after
+   every call, and a create is recorded as pending before it is posted, so a process killed at
+   any point converges at the next cycle without posting anything twice;
+4. read the metrics (AMS ``execution_time``) over the window, and ask ``triggers.assess``;
+5. when a trigger fires: calibrate the performance models by what was measured, re-place for
+   the measured load (``placement.replan``: running resources reused where as cheap), write the
+   new ``current_deployment`` — the previous one kept as ``current_deployment_<time>`` — as one
+   commit saying which constraint, what was measured and what moved, and apply it.
+
+A cycle with nothing new makes no IM call that changes anything and no commit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from compiler.errors import InvalidInput
+from compiler.gitops.lock import WriteLock
+from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_mapping
+from compiler.runtime.triggers import Memory, Policy, Sample, Trigger, assess, changed
+
+CURRENT = "aisprint/deployments/current_deployment"
+STATE_FILE = "reconcile-state.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    repo: Path  # the deployment repository
+    app_dir: Path | None = None  # the application sources (re-placement needs them)
+    branch: str | None = None
+    prefix: str = ""  # folder of the repository holding aisprint/
+    state_dir: Path | None = None  # default: <repo>/.git/aisprint
+    policy: Policy = Policy()
+    window: float = 60.0  # seconds of metrics a cycle judges
+    tolerance: float = 0.0  # extra cost accepted to keep running resources
+    mode: str = "fast"
+    apply_timeout: float = 600.0
+    poll_interval: float = 1.0
+    author: object = None  # compiler.gitops.repo.Identity
+    push_to: str | None = None
+    # fnmatch patterns of the im/ templates this reconciler applies (default: all); e.g. one
+    # reconciler per site, or only the clusters that already exist
+    templates: tuple[str, ...] = ()
+
+    def state_path(self) -> Path:
+        return Path(self.state_dir or Path(self.repo) / ".git" / "aisprint")
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """What one cycle did, for the log line and the summary."""
+
+    status: str  # applied | unchanged | replaced | locked | failed
+    head: str | None
+    actions: tuple[str, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    commit: str | None = None
+    moves: tuple[str, ...] = ()
+    measured: Mapping[str, float] = field(default_factory=dict)
+    load: float | None = None
+    seconds: float = 0.0
+    error: str = ""
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "head": self.head, "actions": list(self.actions),
+                "triggers": [t.message for t in self.triggers], "commit": self.commit,
+                "moves": list(self.moves), "measured": dict(sorted(self.measured.items())),
+                "load": self.load, "seconds": round(self.seconds, 3), "error": self.error}
+
+    def summary(self) -> str:
+        head = (self.head or "nothing")[:12]
+        if self.status == "locked":
+            return "another reconciler holds the lock: nothing done"
+        if self.status == "failed":
+            return f"failed at {head}: {self.error}"
+        parts = [f"{head}: {', '.join(self.actions) if self.actions else 'in sync'}"]
+        if self.triggers:
+            parts.append("; ".join(t.message for t in self.triggers))
+        if self.commit:
+            parts.append(f"committed {self.commit[:12]} ({', '.join(self.moves) or 'replaced'})")
+        return " — ".join(parts)
+
+
+# ------------------------------------------------------------------------------ state
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        return json.loads((path / STATE_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def _write_state(path: Path, state: Mapping) -> None:
+    """Atomic: a rename over the old file, after the bytes are on disk."""
+    path.mkdir(parents=True, exist_ok=True)
+    tmp = path / f".{STATE_FILE}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(state, out, indent=2, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path / STATE_FILE)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------------------ apply
+
+
+def templates_of(tree: Mapping[str, bytes], patterns: tuple[str, ...] = (),
+                 deployment: str = CURRENT) -> dict[str, bytes]:
+    """The IM templates of a deployment by name (file stem), those matching ``patterns``."""
+    folder = f"{deployment}/im/"
+    found = {p[len(folder):-5]: data for p, data in sorted(tree.items())
+             if p.startswith(folder) and p.endswith(".yaml") and "/" not in p[len(folder):]
+             and not p.endswith("/infras.yaml")}
+    return {name: data for name, data in found.items()
+            if not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+
+
+def apply_templates(im, templates: Mapping[str, bytes], state: dict, save: Callable[[], None],
+                    *, timeout: float, interval: float) -> list[str]:
+    """Make IM hold exactly ``templates``; ``state['infrastructures']`` records
+    ``{template: {url, sha256}}`` and ``state['pending']`` a create in flight."""
+    from compiler.runtime.im import IMError
+
+    actions: list[str] = []
+    infras: dict = state.setdefault("infrastructures", {})
+    pending = state.get("pending")
+    if pending:  # a create was posted by a cycle that died before recording its answer
+        known = set(pending.get("known", ()))
+        recorded = {i["url"] for i in infras.values()}
+        new = [u for u in im.list() if u not in known and u not in recorded]
+        if len(new) == 1:
+            infras[pending["template"]] = {"url": new[0], "sha256": pending["sha256"]}
+            actions.append(f"adopted {pending['template']} ({new[0].rsplit('/', 1)[-1]})")
+        state.pop("pending")
+        save()
+    for name in sorted(set(infras) - set(templates)):
+        try:
+            im.destroy(infras[name]["url"])
+        except IMError as error:
+            if error.status != 404:
+                raise
+        del infras[name]
+        save()
+        actions.append(f"destroyed {name}")
+    for name, data in templates.items():
+        text, digest = data.decode(), _sha(data)
+        record = infras.get(name)
+        if record is not None:
+            try:
+                current = im.state(record["url"])
+            except IMError as error:
+                if error.status != 404:
+                    raise
+                current = None
+            if current is None or current.failed:
+                del infras[name]  # drift: IM lost it, or it failed; make it again
+                save()
+                actions.append(f"drift: {name} was {'gone' if current is None else current.state}")
+                record = None
+        if record is None:
+            state["pending"] = {"template": name, "sha256": digest, "known": sorted(im.list())}
+            save()
+            url = im.create(text, source=name)
+            infras[name] = {"url": url, "sha256": digest}
+            state.pop("pending")
+            save()
+            im.wait(url, timeout=timeout, interval=interval)
+            actions.append(f"created {name}")
+        elif record["sha256"] != digest:
+            try:
+                im.update(record["url"], text, source=name)
+            except IMError as error:
+                # IM 2.0 refuses some updates of services-only infrastructures (it re-creates
+                # the services it already has); replacing the infrastructure converges
+                if error.status != 400:
+                    raise
+                im.destroy(record["url"])
+                del infras[name]
+                state["pending"] = {"template": name, "sha256": digest,
+                                    "known": sorted(im.list())}
+                save()
+                infras[name] = {"url": im.create(text, source=name), "sha256": digest}
+                state.pop("pending")
+                save()
+                im.wait(infras[name]["url"], timeout=timeout, interval=interval)
+                actions.append(f"replaced {name}")
+                continue
+            record["sha256"] = digest
+            save()
+            im.wait(record["url"], timeout=timeout, interval=interval)
+            actions.append(f"updated {name}")
+    return actions
+
+
+# ------------------------------------------------------------------------------ re-placement
+
+
+def qos_of(tree: Mapping[str, bytes], deployment: str = CURRENT) -> QoSSpec:
+    paths, throughput = [], None
+    folder = f"{deployment}/ams/"
+    for path, data in sorted(tree.items()):
+        name = path[len(folder):]
+        if path.startswith(folder) and name.startswith("qos_constraints_L"):
+            layer = name.removeprefix("qos_constraints_").removesuffix(".yaml")
+            spec = qos_from_mapping(yaml.safe_load(data), prefix=f"{layer}/", file=path)
+            paths.extend(spec.paths)
+            throughput = throughput or spec.throughput_component
+    return QoSSpec(tuple(paths), throughput)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    artifacts: dict[str, bytes]
+    moves: tuple[str, ...]
+    cost: float
+    load: float
+
+
+def _calibrated(system, running, measured_components: Mapping[str, float], conventions):
+    """The system with each measured component's demands scaled by measured / predicted time,
+    when the measure is slower than the model said (models are corrected, never made faster)."""
+    from compiler.placement.performance import evaluate
+
+    predicted = evaluate(system, running, conventions).component_times
+    options = dict(system.options)
+    for component, seconds in measured_components.items():
+        model = predicted.get(component)
+        if not model or seconds <= model:
+            continue
+        factor = seconds / model
+        for key, choices in options.items():
+            if key[0] == component:
+                options[key] = tuple(replace(
+                    o, demand=o.demand * factor if o.demand else o.demand,
+                    demand_warm=o.demand_warm * factor if o.demand_warm else o.demand_warm,
+                    demand_cold=o.demand_cold * factor if o.demand_cold else o.demand_cold)
+                    for o in choices)
+    from types import MappingProxyType
+
+    return replace(system, options=MappingProxyType(options))
+
+
+def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | None,
+                    measured_components: Mapping[str, float], now: float, mode: str,
+                    tolerance: float) -> Replacement | None:
+    """The repository tree with a new current_deployment, or None when nothing should move."""
+    from compiler import api
+    from compiler.compile import (
+        MANIFEST,
+        designed_cuts,
+        emit_deployment,
+        read_inputs,
+        units_from_placement,
+    )
+    from compiler.load.oscarp import load_performance
+    from compiler.placement.from_application import system_from_application
+    from compiler.placement.performance import DEFAULT
+    from compiler.placement.production import placement_from_production
+    from compiler.placement.replan import replan
+
+    report = api.validate(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    app = report.application
+    performance, _ = load_performance(app_dir)
+    cuts = designed_cuts(read_inputs(app_dir))
+    mapped = system_from_application(app, performance, arrival_rate=load,
+                                     cuts=lambda c: cuts.get(c, ()))
+    running = placement_from_production(mapped, yaml.safe_load(
+        tree[f"{CURRENT}/production_deployment.yaml"]))
+    system = _calibrated(mapped.system, running, measured_components, DEFAULT)
+    result = replan(system, running, mode=mode, tolerance=tolerance)
+    if result is None or not result.changed:
+        return None
+    units = units_from_placement(app, mapped, result.placement)
+    layer_of = {u.name: u.layer for u in units}
+    moves = tuple(f"moved {m.unit} to layer {layer_of.get(m.unit, '?')} ({m.after})"
+                  if m.after else f"removed {m.unit}" for m in result.moves) + tuple(
+        f"{r} replicas {a}→{b}" for r, a, b in result.replicas)
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d-%H-%M-%S-%f")
+    artifacts = {}
+    for path, data in tree.items():
+        if path.startswith(CURRENT + "/"):
+            artifacts[f"{CURRENT}_{stamp}/{path[len(CURRENT) + 1:]}"] = data
+        elif path != MANIFEST:
+            artifacts[path] = data
+    artifacts.update(emit_deployment(app_dir, app, "current_deployment", units,
+                                     feasible=result.evaluation.feasible))
+    old = json.loads(tree[MANIFEST]) if MANIFEST in tree else {}
+    artifacts[MANIFEST] = _manifest_for(artifacts, old, result.evaluation.cost, load)
+    return Replacement(artifacts, moves, result.evaluation.cost, load or system.arrival_rate)
+
+
+def _manifest_for(artifacts: Mapping[str, bytes], old: Mapping, cost: float,
+                  load: float | None) -> bytes:
+    from compiler.compile import MANIFEST
+
+    doc = dict(old)
+    doc["files"] = {p: {"sha256": _sha(d), "size": len(d)}
+                    for p, d in sorted(artifacts.items()) if p != MANIFEST}
+    doc["current"] = {"cost": cost, "load": load}
+    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+
+# ------------------------------------------------------------------------------ the cycle
+
+
+def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None = None,
+                   now: float | None = None) -> Cycle:
+    from compiler.gitops import repo as gitrepo
+    from compiler.gitops.message import reconcile_message
+
+    started = time.perf_counter()
+    now = time.time() if now is None else now
+    state_dir = settings.state_path()
+    reader = gitrepo.Reader(settings.repo)
+    try:
+        lock = WriteLock(state_dir / "reconcile.lock", f"the reconciler of {settings.repo}")
+        lock.__enter__()
+    except InvalidInput:
+        return Cycle("locked", None, seconds=time.perf_counter() - started)
+    try:
+        state = _read_state(state_dir)
+
+        def save() -> None:
+            _write_state(state_dir, state)
+
+        branch = settings.branch or reader.current_branch() or "main"
+        head = reader.head_of(branch)
+        if head is None:
+            return Cycle("unchanged", None, seconds=time.perf_counter() - started)
+        tree = reader.read_tree(head, settings.prefix)
+        actions: list[str] = []
+        if im is not None:
+            actions += apply_templates(im, templates_of(tree, settings.templates), state, save,
+                                       timeout=settings.apply_timeout,
+                                       interval=settings.poll_interval)
+        if state.get("applied") != head:
+            state["applied"] = head
+            save()
+        fired: tuple[Trigger, ...] = ()
+        measured: dict[str, float] = {}
+        load = None
+        commit = None
+        moves: tuple[str, ...] = ()
+        if metrics is not None and f"{CURRENT}/production_deployment.yaml" in tree:
+            qos = qos_of(tree)
+            times = metrics.response_times(settings.window, now, paths=qos.paths)
+            measured = {p.path.id: p.stats.mean for p in times.paths if p.stats}
+            if qos.throughput_component:
+                load = metrics.throughput(qos.throughput_component, settings.window, now)
+                load = load or None
+            memory = Memory.from_json(state.get("memory"))
+            planned = state.get("planned_load") or _planned_load(settings, tree)
+            fired, memory = assess(settings.policy, qos.paths, planned,
+                                   Sample(now, measured, load), memory)
+            state["memory"] = memory.to_json()
+            save()
+            if fired:
+                if settings.app_dir is None:
+                    raise InvalidInput([_no_app(settings)])
+                replacement = replace_current(
+                    settings.app_dir, tree, load=load or planned,
+                    measured_components={n: s.mean for n, s in times.components},
+                    now=now, mode=settings.mode, tolerance=settings.tolerance)
+                if replacement is not None:
+                    moves = replacement.moves
+                    details = [t.message for t in fired] + [
+                        f"measured load {load:.3g} req/s" if load else "load not measured",
+                        f"new cost {replacement.cost:.6g}"]
+                    message = reconcile_message(
+                        [_reason(t) for t in fired], moves[:3], details=details,
+                        trailers={"Aisprint-Applied": head,
+                                  "Aisprint-Load": f"{replacement.load:.6g}"})
+                    written = gitrepo.write(
+                        gitrepo.DeployTarget(Path(settings.repo), branch, settings.prefix),
+                        replacement.artifacts, message, expected_head=head,
+                        author=settings.author, committer=settings.author,
+                        push_to=settings.push_to)
+                    commit = written.commit
+                    state["memory"] = changed(memory, now).to_json()
+                    state["planned_load"] = replacement.load
+                    save()
+                    if commit and im is not None:
+                        new_tree = reader.read_tree(commit, settings.prefix)
+                        actions += apply_templates(
+                            im, templates_of(new_tree, settings.templates), state, save,
+                            timeout=settings.apply_timeout, interval=settings.poll_interval)
+                        state["applied"] = commit
+                        save()
+                else:
+                    state["memory"] = changed(memory, now).to_json()  # no better placement
+                    save()
+        status = "replaced" if commit else ("applied" if actions else "unchanged")
+        return Cycle(status, commit or head, tuple(actions), fired, commit, moves, measured,
+                     load, time.perf_counter() - started)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _planned_load(settings: Settings, tree: Mapping[str, bytes]) -> float | None:
+    """The load the committed placement was solved for: the last reconcile commit's, else the
+    application's expected throughput."""
+    manifest = tree.get("aisprint/manifest.json")
+    if manifest:
+        current = json.loads(manifest).get("current") or {}
+        if current.get("load"):
+            return float(current["load"])
+    if settings.app_dir is not None:
+        from compiler import api
+
+        app = api.validate(settings.app_dir).application
+        if app is not None:
+            rates = [a.expected_rate for a in app.annotations if a.expected_rate]
+            return float(rates[0]) if rates else None
+    return None
+
+
+def _reason(trigger: Trigger) -> str:
+    if trigger.kind == "load":
+        return "load out of band"
+    return f"{trigger.subject} over its limit"
+
+
+def _no_app(settings: Settings):
+    from compiler.diagnostics import diagnostic
+
+    return diagnostic("AIS965", f"a trigger fired but the reconciler of {settings.repo} does "
+                      "not know the application's sources, so it cannot re-place",
+                      "pass --app APP_DIR (the folder with common_config/ and src/), or keep "
+                      "the application in the deployment repository")

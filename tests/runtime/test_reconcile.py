@@ -1,0 +1,176 @@
+"""The reconciler against a real IM (with IM's real OSCAR connector talking to the recording
+OSCAR stand-in), a real influxd and a real git deployment repository.
+
+Only the already-provisioned Raspberry Pi layer is applied (``templates=("*-layer1",)``): its
+template is services-only, so IM never contextualises a VM (whose address must not be
+contacted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from compiler.compile import build
+from compiler.gitops.message import compile_message, parse
+from compiler.gitops.repo import DeployTarget, Reader, write
+from compiler.runtime.im import IMClient, RetryPolicy, load_auth
+from compiler.runtime.metrics import ExecutionTimePoint, InfluxV1Source
+from compiler.runtime.reconcile import CURRENT, Settings, reconcile_once
+from compiler.runtime.triggers import Policy
+from tests.conftest import copy_example
+
+pytestmark = pytest.mark.integration
+
+SECRETS = {"MINIO_SECRET_KEY_MASK_DETECTION_LAYER3": "layer3-secret",
+           "AWS_ACCESS_KEY_ID": "AKIA-TEST", "AWS_SECRET_ACCESS_KEY": "aws-secret"}
+
+
+def environment(stub_url: str) -> dict[str, str]:
+    auth = (f"id = oscar-rpi; type = OSCAR; host = {stub_url}; username = oscar; "
+            "password = stub-pass\n"
+            "type = InfrastructureManager; username = tester; password = im-pass\n")
+    return {"IM_AUTH": auth, **SECRETS}
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    """The mask-detection application and its deployment repository, compiled once."""
+    app = copy_example("mask_detection", tmp_path, models=False)
+    repo = tmp_path / "deploy"
+    write(DeployTarget(repo), build(app).artifacts, compile_message(None), create=True)
+    return app, repo
+
+
+@pytest.fixture
+def influx(influxd, request):
+    source = InfluxV1Source(influxd, database=f"reconcile_{request.node.name[-20:]}"
+                            .replace("-", "_").replace("[", "_").replace("]", "_"))
+    source.ensure_database()
+    return source
+
+
+def im_client(im_server, stub, custom_types) -> IMClient:
+    env = environment(stub.url)
+    return IMClient(im_server.url, load_auth(environ=env), custom_types=custom_types,
+                    local_imports=True, environ=env, retry=RetryPolicy(3, 0.2))
+
+
+def slow_points(now: float, seconds: float = 30.0, sessions: int = 60):
+    """One request a second for a minute, each taking ``seconds`` in blurry-faces-onnx."""
+    return [ExecutionTimePoint("blurry-faces-onnx", now - 60 + i - seconds, now - 60 + i + 0.5,
+                               session_id=f"s{i:03d}", resource_id="RaspPi4")
+            for i in range(sessions)]
+
+
+def settings(app, repo, tmp_path, **extra) -> Settings:
+    return Settings(repo=repo, app_dir=app, state_dir=tmp_path / "state",
+                    policy=Policy(window=0, cooldown=60), window=60, poll_interval=0.2,
+                    apply_timeout=60, templates=("*-layer1",), **extra)
+
+
+def test_deploy_then_a_violation_commits_a_new_placement_and_updates_im(
+        deployment, influx, im_server, oscar_stub, custom_types, tmp_path):
+    app, repo = deployment
+    im = im_client(im_server, oscar_stub, custom_types)
+    config = settings(app, repo, tmp_path)
+    now = time.time()
+
+    first = reconcile_once(config, im=im, metrics=influx, now=now)
+    assert first.status == "applied" and first.actions == ("created mask-detection-layer1",)
+    assert [c.body["name"] for c in oscar_stub.calls("POST")] == ["blurry-faces-onnx"]
+
+    idle = reconcile_once(config, im=im, metrics=influx, now=now + 1)
+    assert idle.status == "unchanged" and idle.commit is None and not idle.actions
+    calls = len(oscar_stub.requests)
+
+    influx.write_points(slow_points(now + 2))
+    cycle = reconcile_once(config, im=im, metrics=influx, now=now + 2)
+    assert cycle.status == "replaced", cycle.summary()
+    assert [t.subject for t in cycle.triggers] == ["L1/local_constraint_1"]
+    head = Reader(repo).head_of("main")
+    assert cycle.commit == head
+    message = parse(Reader(repo)._git("log", "-1", "--format=%B", head))
+    assert message.subject.startswith("reconcile: L1/local_constraint_1 over its limit, moved "
+                                      "blurry-faces-onnx to layer 2")
+    assert any("30.5 s measured" in line for line in message.body)
+    tree = Reader(repo).read_tree(head)
+    production = yaml.safe_load(tree[f"{CURRENT}/production_deployment.yaml"])
+    blurry = production["System"]["Components"]["component1"]
+    assert blurry["executionLayer"] == 2
+    kept = [p for p in tree if p.startswith(CURRENT + "_") and p.endswith(
+        "/production_deployment.yaml")]
+    assert len(kept) == 1 and yaml.safe_load(tree[kept[0]])["System"]["Components"][
+        "component1"]["executionLayer"] == 1
+    # blurry left the Raspberry Pi cluster: IM removed its service there
+    assert cycle.actions == ("destroyed mask-detection-layer1",)
+    assert [c.path for c in oscar_stub.calls("DELETE")] == ["/system/services/blurry-faces-onnx"]
+    assert len(oscar_stub.requests) > calls
+
+    after = reconcile_once(config, im=im, metrics=influx, now=now + 3)
+    assert after.status == "unchanged" and after.commit is None and not after.actions
+    assert Reader(repo).head_of("main") == head
+    state = json.loads((tmp_path / "state" / "reconcile-state.json").read_text())
+    assert state["applied"] == head and state["infrastructures"] == {}
+
+
+def test_two_reconcilers_at_once_only_one_acts(deployment, tmp_path):
+    from compiler.gitops.lock import WriteLock
+
+    app, repo = deployment
+    config = settings(app, repo, tmp_path)
+    with WriteLock(tmp_path / "state" / "reconcile.lock", "a reconciler"):
+        assert reconcile_once(config).status == "locked"
+    assert reconcile_once(config).status == "unchanged"
+
+
+KILLER = r"""
+import os, sys, signal
+from compiler.runtime import reconcile
+from compiler.runtime.im import IMClient, RetryPolicy, load_auth
+from compiler.runtime.triggers import Policy
+from pathlib import Path
+
+real_create = IMClient.create
+def create_then_die(self, *args, **kwargs):
+    url = real_create(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # posted, but never recorded
+IMClient.create = create_then_die
+env = dict(os.environ)
+im = IMClient(sys.argv[3], load_auth(environ=env), custom_types=Path(sys.argv[4]),
+              local_imports=True, environ=env, retry=RetryPolicy(3, 0.2))
+config = reconcile.Settings(repo=Path(sys.argv[1]), app_dir=None, state_dir=Path(sys.argv[2]),
+                            policy=Policy(window=0), templates=("*-layer1",), poll_interval=0.2)
+reconcile.reconcile_once(config, im=im)
+"""
+
+
+def test_killed_between_posting_and_recording_converges_without_posting_twice(
+        deployment, im_server, oscar_stub, custom_types, tmp_path):
+    app, repo = deployment
+    env = {**os.environ, **environment(oscar_stub.url)}
+    done = subprocess.run([sys.executable, "-c", KILLER, str(repo), str(tmp_path / "state"),
+                           im_server.url, str(custom_types)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    state = json.loads((tmp_path / "state" / "reconcile-state.json").read_text())
+    assert state["pending"]["template"] == "mask-detection-layer1"  # the crash left it pending
+    im = im_client(im_server, oscar_stub, custom_types)
+    before = set(im.list())
+    cycle = reconcile_once(settings(app, repo, tmp_path), im=im)
+    (action,) = cycle.actions
+    assert action.startswith("adopted mask-detection-layer1")
+    assert set(im.list()) == before  # nothing posted twice
+    assert len(oscar_stub.calls("POST")) == 1
+    again = reconcile_once(settings(app, repo, tmp_path), im=im)
+    assert again.status == "unchanged" and not again.actions
+    for url in im.list():
+        im.destroy(url)
+    shutil.rmtree(tmp_path / "state")
