@@ -20,6 +20,7 @@ from compiler.cli import (
     gitops,
     new_application,
     profile,
+    reconcile,
     schema,
     space4aid,
     validate,
@@ -55,7 +56,7 @@ def _root(
 
 
 for module in (validate, design, new_application, schema, space4aid, compile, gitops,
-               profile):
+               profile, reconcile):
     module.register(app)
 
 

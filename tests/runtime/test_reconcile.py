@@ -174,3 +174,23 @@ def test_killed_between_posting_and_recording_converges_without_posting_twice(
     for url in im.list():
         im.destroy(url)
     shutil.rmtree(tmp_path / "state")
+
+
+def test_the_cli_judges_embedded_metrics_and_commits_a_re_placement(deployment, tmp_path):
+    """`aisprint reconcile --once` without IM: the embedded metrics store says the face
+    detector is slow, so the reconciler commits a new placement (and a second run does not)."""
+    from compiler.runtime.metrics import EmbeddedStore
+    from tests.cli.test_cli import aisprint
+
+    app, repo = deployment
+    state = tmp_path / "state"
+    EmbeddedStore(state / "metrics.sqlite").write_points(slow_points(time.time()))
+    args = ["reconcile", str(repo), "--once", "--app", str(app), "--state", str(state),
+            "--for", "0", "-o", "json"]
+    done = aisprint(*args, env={"INFLUX_URL": ""})
+    assert done.returncode == 0, done.stderr
+    cycle = json.loads(done.stdout)
+    assert cycle["status"] == "replaced" and cycle["commit"] == Reader(repo).head_of("main")
+    assert cycle["triggers"][0].startswith("component blurry-faces-onnx over its limit")
+    again = json.loads(aisprint(*args, env={"INFLUX_URL": ""}).stdout)
+    assert again["status"] == "unchanged" and again["commit"] is None  # cooling down
