@@ -593,7 +593,8 @@ def split(model, cut: Cut, *, cut_number: int = 1, source: str = "",
     def build(part: int, members: set[int], inputs: list[str], outputs: list[str]):
         reads = {n for i in members for n in graph.reads[i]}
         free = [i for i in graph.free if set(graph.nodes[i].output) & reads]
-        keep = sorted(members | set(free))
+        rank = {i: k for k, i in enumerate(graph.order)}  # a valid order even if the
+        keep = sorted(free) + sorted(members, key=rank.__getitem__)  # model's is not
         # each free constant may itself be read by another kept free node? (no: no inputs)
         used = reads | set(outputs)
         g = onnx.GraphProto()

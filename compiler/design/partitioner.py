@@ -299,3 +299,27 @@ def designed_partitions(app_dir: str | os.PathLike[str], component: str) -> list
     found = [p.name for p in home.glob("partition*_*") if p.is_dir()] if home.is_dir() else []
     return sorted(found, key=lambda n: tuple(int(x) for x in n[len("partition"):].split("_")
                                              if x.isdigit()))
+
+
+def boundary_sizes(app_dir: str | os.PathLike[str]) -> dict[str, float]:
+    """``{<component>_partition<i>_1: MB}`` read back from the designs on disk: what half 1
+    sends on (the inputs of half 2, symbolic dimensions counted as 1), for
+    ``oscarp/components_data_size.yaml``."""
+    import numpy as np
+    import onnx
+    from onnx import helper
+
+    sizes: dict[str, float] = {}
+    designs = Path(app_dir) / "aisprint" / "designs"
+    for half2 in sorted(designs.glob("*/partition*_2/onnx/partition*_2.onnx")):
+        design = half2.parents[1].name  # partition<i>_2
+        component = half2.parents[2].name
+        model = onnx.load(str(half2), load_external_data=False)
+        total = 0
+        for vi in model.graph.input:
+            t = vi.type.tensor_type
+            count = int(np.prod([d.dim_value if d.HasField("dim_value") else 1
+                                 for d in t.shape.dim], dtype=np.int64))
+            total += count * np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type)).itemsize
+        sizes[f"{component}_{design[:-2]}_1"] = round(total / 1e6, 6)
+    return dict(sorted(sizes.items()))

@@ -69,3 +69,14 @@ def two_inputs_two_outputs(seed: int = 1) -> onnx.ModelProto:
         [_weight(rng, "w0", 4, 3, 3, 3), _weight(rng, "w1", 4, 4, 3, 3)])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
                              producer_name="tests")
+
+
+def branchy_dynamic_unsorted() -> onnx.ModelProto:
+    """``branchy`` with a symbolic batch dimension and its nodes listed in reverse order."""
+    model = branchy()
+    for value in (model.graph.input[0], model.graph.output[0]):
+        value.type.tensor_type.shape.dim[0].dim_param = "N"
+    nodes = list(model.graph.node)[::-1]
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return model
