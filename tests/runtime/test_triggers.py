@@ -62,3 +62,4 @@ def test_no_traffic_means_no_verdict_and_memory_round_trips_through_json():
     assert fired == [[], []]
     again = Memory.from_json(json.loads(json.dumps(memory.to_json())))
     assert again == memory and again.over_since == {PATH.id: 0}
+
