@@ -110,11 +110,11 @@ def read_bundle(path: str | os.PathLike[str]) -> Bundle:
 
 
 class _State(threading.local):
-    boundary: dict | None = None
+    boundary: dict | None = None  # half 2: the tensors of the bundle being processed
+    active: tuple[str, Path, int] | None = None  # (original file name, half model, part)
 
 
 _STATE = _State()
-_HALVES: dict[str, tuple[Path, int]] = {}  # original model file name -> (half model, part)
 _INSTALLED: list = []  # the real InferenceSession class, once swapped
 _METADATA: dict[Path, dict] = {}
 
@@ -166,9 +166,9 @@ def install() -> None:
     class InferenceSession(real):
         def __new__(cls, path_or_bytes=None, *args, **kwargs):
             if isinstance(path_or_bytes, (str, os.PathLike)):
-                half = _HALVES.get(Path(path_or_bytes).name)
-                if half is not None:
-                    return _HalfSession(real(str(half[0]), *args, **kwargs), half[1])
+                active = _STATE.active
+                if active is not None and Path(path_or_bytes).name == active[0]:
+                    return _HalfSession(real(str(active[1]), *args, **kwargs), active[2])
             return super().__new__(cls)
 
     onnxruntime.InferenceSession = InferenceSession
@@ -203,19 +203,30 @@ def run_half(folder: str | os.PathLike[str], args: dict, *, part: int, model: st
     half = folder / "onnx" / model
     install()
     meta = _half_metadata(half)
-    _HALVES[meta["source_model"]] = (half, part)
-    component = _component(folder, base)
-    if part == 1:
-        source = Path(args["input"])
-        try:
-            component.main(args)
-        except BoundaryReached as reached:
-            target = Path(args["output"]) / (source.stem + BUNDLE_SUFFIX)
-            return str(write_bundle(
-                target, reached.tensors,
-                {"cut": meta["cut"], "source_model": meta["source_model"]},
-                source if source.is_file() else None))
-        raise RuntimeError(f"{base} finished without running the model: nothing to send on")
+    previous = _STATE.active
+    _STATE.active = (meta["source_model"], half, part)  # sessions made meanwhile: the half
+    try:
+        component = _component(folder, base)
+        if part == 1:
+            return _first(component, args, meta, base)
+        return _second(component, args)
+    finally:
+        _STATE.active = previous
+
+
+def _first(component, args: dict, meta: dict, base: str) -> str:
+    source = Path(args["input"])
+    try:
+        component.main(args)
+    except BoundaryReached as reached:
+        target = Path(args["output"]) / (source.stem + BUNDLE_SUFFIX)
+        return str(write_bundle(
+            target, reached.tensors, {"cut": meta["cut"], "source_model": meta["source_model"]},
+            source if source.is_file() else None))
+    raise RuntimeError(f"{base} finished without running the model: nothing to send on")
+
+
+def _second(component, args: dict):
     bundle = read_bundle(args["input"])
     with tempfile.TemporaryDirectory(prefix="aisprint-half2-") as tmp:
         restored = dict(args)

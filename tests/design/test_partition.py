@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -278,6 +279,98 @@ def test_generated_entry_points_run_like_the_base_component(prepared_examples, t
         assert (tmp_path / "base" / name).read_bytes() == (tmp_path / "h2" / name).read_bytes()
 
 
+COMPONENT_MAIN = """
+import json
+from pathlib import Path
+
+from onnxruntime import InferenceSession  # bound at import: the swap must come first
+from helper import load_input  # a module of the component, beside main.py
+
+SESSION = InferenceSession(str(Path(__file__).parent / "onnx" / "net.onnx"),
+                           providers=["CPUExecutionProvider"])
+
+
+def main(args):
+    x = load_input(args["input"])
+    try:
+        (y,) = SESSION.run(["y"], {SESSION.get_inputs()[0].name: x})
+    except Exception:  # noqa: BLE001 - components do this; half 1 must still stop here
+        raise
+    out = Path(args["output"])
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / (Path(args["input"]).stem + ".json")
+    target.write_text(json.dumps({"input": Path(args["input"]).name,
+                                  "y": [round(float(v), 5) for v in y.ravel()[:16]]}))
+    return str(target)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(main({"input": sys.argv[1], "output": sys.argv[2]}))
+"""
+
+DRIVER = """
+import sys
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
+
+def load(path):
+    spec = spec_from_file_location(path.parent.name, path)
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+designs, inputs, out = Path(sys.argv[1]), sys.argv[2:-1], Path(sys.argv[-1])
+first = load(designs / "partition1_1" / "main.py")
+second = load(designs / "partition1_2" / "main.py")
+for source in inputs:  # one process, both halves, several inputs: as a server would
+    bundle = first({"input": source, "output": str(out / "h1")})
+    print(second({"input": bundle, "output": str(out / "h2")}))
+"""
+
+
+def test_entry_points_of_a_component_with_an_import_time_session(tmp_path):
+    from compiler.model import ComponentAnnotations
+
+    app = tmp_path / "app"
+    source = app / "src" / "comp"
+    (source / "onnx").mkdir(parents=True)
+    onnx.save(branchy(), str(source / "onnx" / "net.onnx"))
+    (source / "main.py").write_text(COMPONENT_MAIN)
+    (source / "helper.py").write_text(
+        "import numpy as np\n\n\ndef load_input(path):\n    return np.load(path)\n")
+    rng = np.random.default_rng(3)
+    inputs = []
+    for k in range(2):
+        inputs.append(tmp_path / f"x{k}.npy")
+        np.save(inputs[-1], rng.standard_normal((1, 3, 8, 8)).astype(np.float32))
+    ann = ComponentAnnotations("app/src/comp/main.py", "comp", {
+        "component_name": {"name": "comp"},
+        "partitionable_model": {"onnx_file": "net.onnx", "num_partitions": 2}})
+    report = partition_application(app, [ann])
+    assert [len(c.chosen) for c in report.components] == [2]
+    designs = app / "aisprint" / "designs" / "comp"
+    assert (designs / "partition2_2" / "helper.py").is_file()
+    for x in inputs:
+        done = subprocess.run([sys.executable, "main.py", str(x), str(tmp_path / "base")],
+                              cwd=source, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-c", DRIVER, str(designs), *map(str, inputs),
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for x in inputs:
+        base = (tmp_path / "base" / f"{x.stem}.json").read_text()
+        assert (tmp_path / "h2" / f"{x.stem}.json").read_text() == base
+        assert json.loads(base)["input"] == x.name
+    bundle = (tmp_path / "h1" / f"{inputs[0].stem}.boundary.npz").read_bytes()
+    done = subprocess.run([sys.executable, "main.py", str(inputs[0]), str(tmp_path / "again")],
+                          cwd=designs / "partition1_1", capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "again" / f"{inputs[0].stem}.boundary.npz").read_bytes() == bundle
+
+
 def test_design_folders_are_the_same_bytes_twice_and_stale_ones_go(prepared_examples,
                                                                     tmp_path):
     import shutil
@@ -345,7 +438,6 @@ def test_errors_name_the_annotation(mask_app):
 
 
 def test_cli_design_partitions_and_reports(prepared_examples, tmp_path):
-    import json
     import shutil
 
     shared_path("models", "version-RFB-640.onnx")
