@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import yaml
 
 from compiler.design import partition as core
 from compiler.design.partitioner import boundary_sizes, partition_application
@@ -453,3 +454,13 @@ def test_cli_design_partitions_and_reports(prepared_examples, tmp_path):
     assert doc["data_sizes"] == {"blurry-faces-onnx_partition1_1": row["boundary_mb"]}
     assert (app / "aisprint/designs/blurry-faces-onnx/partition1_2/onnx/partition1_2.onnx"
             ).is_file()
+    text = subprocess.run([sys.executable, "-m", "compiler.cli.main", "design", str(app)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert text.returncode == 0 and "boundary MB" in text.stderr and text.stdout == ""
+    off = subprocess.run([sys.executable, "-m", "compiler.cli.main", "design", str(app),
+                          "--no-partition"], capture_output=True, text=True, cwd=REPO,
+                         timeout=120)
+    assert off.returncode == 0, off.stderr
+    assert not list((app / "aisprint/designs/blurry-faces-onnx").glob("partition*"))
+    listed = yaml.safe_load((app / "aisprint/designs/component_partitions.yaml").read_text())
+    assert listed["components"]["blurry-faces-onnx"] == {"partitions": ["base"]}
