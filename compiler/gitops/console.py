@@ -229,15 +229,15 @@ def _diff_section(a, room: int) -> str:
                 f"sha256 {(a.sha_before or '—')[:12]} → {(a.sha_after or '—')[:12]}\n\n"
                 "</details>")
     fence = "````" if "```" in a.diff else "```"
-    tail = f"\n{fence}\n" + (f"\n… {a.diff_truncated} more line(s) not shown\n"
-                             if a.diff_truncated else "") + "\n</details>"
-    body = a.diff
+    tail = f"{fence}\n" + (f"\n… {a.diff_truncated} more line(s) not shown\n"
+                          if a.diff_truncated else "") + "\n</details>"
+    body = a.diff if a.diff.endswith("\n") or not a.diff else a.diff + "\n"
     overhead = len(summary) + len(fence) + len("diff\n") + len(tail) + 80
     if len(body) + overhead > room:
         cut = body[:max(0, room - overhead)]
         cut = cut[:cut.rfind("\n") + 1] if "\n" in cut else ""
         shown = cut.count("\n")
-        tail = f"\n{fence}\n\n… diff cut at {shown} line(s) to fit a comment\n\n</details>"
+        tail = f"{fence}\n\n… diff cut at {shown} line(s) to fit a comment\n\n</details>"
         body = cut
     return summary + f"{fence}diff\n{body}{tail}"
 
