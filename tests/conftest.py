@@ -67,46 +67,14 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory):
     """A real InfluxDB 1.x on loopback (Debian package influxdb), stopped by its PID."""
-    import time
-    import urllib.request
+    from compiler.errors import AisprintError
+    from compiler.runtime.influx_server import start_influxd
 
-    binary = shutil.which("influxd")
-    if binary is None:
+    if shutil.which("influxd") is None:
         pytest.skip("needs influxd (Debian package influxdb; .ci/run installs it)")
-    root = tmp_path_factory.mktemp("influxdb")
-    http_port, rpc_port = free_port(), free_port()
-    config = root / "influxdb.conf"
-    config.write_text(f"""reporting-disabled = true
-bind-address = "127.0.0.1:{rpc_port}"
-[meta]
-  dir = "{root}/meta"
-[data]
-  dir = "{root}/data"
-  wal-dir = "{root}/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:{http_port}"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-""")
-    process = subprocess.Popen([binary, "run", "-config", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=1) as reply:
-                if reply.status == 204:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("influxd did not start")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        server = start_influxd(tmp_path_factory.mktemp("influxdb"))
+    except AisprintError as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.stop()

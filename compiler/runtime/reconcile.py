@@ -79,6 +79,7 @@ class Cycle:
     measured: Mapping[str, float] = field(default_factory=dict)
     load: float | None = None
     seconds: float = 0.0
+    commit_seconds: float | None = None  # from the cycle's start to its commit
     error: str = ""
 
     def to_json(self) -> dict:
@@ -366,7 +367,7 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
         fired: tuple[Trigger, ...] = ()
         measured: dict[str, float] = {}
         load = None
-        commit = None
+        commit = commit_seconds = None
         moves: tuple[str, ...] = ()
         if metrics is not None and f"{CURRENT}/production_deployment.yaml" in tree:
             qos = qos_of(tree)
@@ -403,6 +404,7 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
                         author=settings.author, committer=settings.author,
                         push_to=settings.push_to)
                     commit = written.commit
+                    commit_seconds = time.perf_counter() - started
                     state["memory"] = changed(memory, now).to_json()
                     state["planned_load"] = replacement.load
                     save()
@@ -418,7 +420,7 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
                     save()
         status = "replaced" if commit else ("applied" if actions else "unchanged")
         return Cycle(status, commit or head, tuple(actions), fired, commit, moves, measured,
-                     load, time.perf_counter() - started)
+                     load, time.perf_counter() - started, commit_seconds)
     finally:
         lock.__exit__(None, None, None)
 
