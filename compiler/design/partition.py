@@ -284,7 +284,8 @@ def tensor_infos(model, inferred) -> dict[str, Tensor]:
 
     by_name = {vi.name: vi for vi in list(inferred.graph.value_info) +
                list(inferred.graph.input) + list(inferred.graph.output)}
-    names = [vi.name for vi in model.graph.input] + \
+    weights = {i.name for i in model.graph.initializer}
+    names = [vi.name for vi in model.graph.input if vi.name not in weights] + \
         [o for n in model.graph.node for o in n.output if o]
     infos: dict[str, Tensor] = {}
     open_: list[str] = []
@@ -538,7 +539,7 @@ def _value_info(name: str, inferred_by_name: dict, tensors: dict[str, Tensor],
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def _interface(model, names: list[str], by_name: dict) -> list[dict]:
+def _interface(names: list[str], by_name: dict) -> list[dict]:
     from onnx import helper
 
     out = []
@@ -584,8 +585,8 @@ def split(model, cut: Cut, *, cut_number: int = 1, source: str = "",
     interface = {
         "source_model": source,
         "cut": cut_number,
-        "inputs": _interface(model, original_inputs, by_name),
-        "outputs": _interface(model, original_outputs, by_name),
+        "inputs": _interface(original_inputs, by_name),
+        "outputs": _interface(original_outputs, by_name),
         "boundary": boundary,
         "first_outputs": made_first,
     }
@@ -595,7 +596,6 @@ def split(model, cut: Cut, *, cut_number: int = 1, source: str = "",
         free = [i for i in graph.free if set(graph.nodes[i].output) & reads]
         rank = {i: k for k, i in enumerate(graph.order)}  # a valid order even if the
         keep = sorted(free) + sorted(members, key=rank.__getitem__)  # model's is not
-        # each free constant may itself be read by another kept free node? (no: no inputs)
         used = reads | set(outputs)
         g = onnx.GraphProto()
         g.name = f"{model.graph.name or 'graph'}_partition{cut_number}_{part}"
