@@ -263,21 +263,37 @@ def markdown_sections(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> list[str
     return sections
 
 
-def markdown_comments(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
-    """The plan as pull-request comments, each at most ``limit`` characters."""
+def markdown_comments(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT,
+                      max_comments: int = 10) -> list[str]:
+    """The plan as pull-request comments, each at most ``limit`` characters, at most
+    ``max_comments`` of them: diffs that do not fit are named in a closing note (the job
+    summary and ``aisprint plan`` show them all)."""
     sections = markdown_sections(plan, limit)
     budget = limit - 120
+    note_room = 600
     bodies: list[list[str]] = [[]]
     size = 0
+    left_out: list[str] = []
     for section in sections:
+        if left_out:
+            left_out.append(section)
+            continue
         if len(section) > budget:  # a table that alone is too big: cut it by lines
             section = section[:budget - 40]
             section = section[:section.rfind("\n")] + "\n\n… (cut to fit a comment)"
-        if bodies[-1] and size + len(section) + 2 > budget:
+        room = budget - (note_room if len(bodies) == max_comments else 0)
+        if bodies[-1] and size + len(section) + 2 > room:
+            if len(bodies) == max_comments:
+                left_out.append(section)
+                continue
             bodies.append([])
             size = 0
         bodies[-1].append(section)
         size += len(section) + 2
+    if left_out:
+        diffs = sum(s.startswith("<details>") for s in left_out)
+        bodies[-1].append(f"… {diffs} more diff(s) not shown here (at most {max_comments} "
+                          "comments): see the job summary, or run `aisprint plan` locally.")
     total = len(bodies)
     out = []
     for i, parts in enumerate(bodies, 1):

@@ -120,7 +120,7 @@ def test_comments_stay_under_githubs_limit_and_keep_every_diff():
     desired["aisprint/deployments/base/huge.yaml"] = ("x: " + "y" * 200 + "\n").encode() * 2000
     plan = make_plan(current, desired, current_side=CURRENT, desired_side=DESIRED,
                      max_diff_lines=10_000)
-    comments = markdown_comments(plan)
+    comments = markdown_comments(plan, max_comments=100)
     assert len(comments) > 3
     assert all(len(c) <= GITHUB_COMMENT_LIMIT for c in comments)
     assert all(c.startswith(MARKER) for c in comments)
@@ -132,6 +132,10 @@ def test_comments_stay_under_githubs_limit_and_keep_every_diff():
     for i in range(120):
         assert f"<code>aisprint/deployments/base/f{i:03d}.yaml</code>" in text
     assert "diff cut at" in text  # the huge file alone is over the limit
+    capped = markdown_comments(plan, max_comments=2)
+    assert len(capped) == 2 and all(len(c) <= GITHUB_COMMENT_LIMIT for c in capped)
+    assert "more diff(s) not shown here (at most 2 comments)" in capped[-1]
+    assert capped[0].split("\n", 2)[2] == comments[0].split("\n", 2)[2]  # same first part
 
 
 def test_no_changes_is_one_short_comment(request):
