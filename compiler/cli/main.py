@@ -23,6 +23,7 @@ from compiler.cli import (
     reconcile,
     schema,
     space4aid,
+    up,
     validate,
 )
 from compiler.cli.output import OutputFormat, render
@@ -56,7 +57,7 @@ def _root(
 
 
 for module in (validate, design, new_application, schema, space4aid, compile, gitops,
-               profile, reconcile):
+               profile, reconcile, up):
     module.register(app)
 
 

@@ -32,6 +32,14 @@ def component_name(name: str) -> Callable[[F], F]:
     return decorate
 
 
+def _input_of(args: tuple, kwargs: dict) -> str | None:
+    """The input file of a ``main({"input": …, "output": …})`` call (it names the session)."""
+    request = args[0] if args else kwargs.get("args")
+    if isinstance(request, dict) and request.get("input"):
+        return str(request["input"])
+    return None
+
+
 def exec_time(local_time_thr: float | None = None, global_time_thr: float | None = None,
               prev_components: list[str] | None = None) -> Callable[[F], F]:
     """Response-time constraints (seconds); at run time, measures and reports main()."""
@@ -48,7 +56,8 @@ def exec_time(local_time_thr: float | None = None, global_time_thr: float | None
                 # @component_name usually sits above and tags this wrapper, not fn
                 name = getattr(timed, "__aisprint_component__",
                                getattr(fn, "__aisprint_component__", fn.__module__))
-                report_execution_time(name, start, time.time())
+                report_execution_time(name, start, time.time(),
+                                      input_path=_input_of(args, kwargs))
 
         return timed  # type: ignore[return-value]
 

@@ -75,6 +75,8 @@ def detect(image):
 @exec_time(local_time_thr=10, global_time_thr=30, prev_components=["blurry-faces-onnx"])
 def main(args):
     source = Path(args["input"])
+    if source.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+        return None  # blurry-faces-onnx also sends its face count report: not ours to read
     output = Path(args["output"])
     output.mkdir(parents=True, exist_ok=True)
     image = Image.open(source).convert("RGB")
