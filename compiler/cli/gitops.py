@@ -134,6 +134,56 @@ def diff(
     return _exit(value, detailed_exitcode)
 
 
+def pr_comment(
+    app_dir: str = typer.Argument(".", help="Application folder."),
+    repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
+    against: str | None = typer.Option(
+        None, "--against", help="Default: --repo's branch head, else the pull request's base "
+                                "commit (check out with fetch-depth: 0)."),
+    branch: str | None = typer.Option(None, "--branch", help="Deployment branch."),
+    prefix: str = typer.Option("", "--prefix", help="Folder of the repository for aisprint/."),
+    max_comments: int = typer.Option(10, "--max-comments", help="At most this many comments."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+) -> int:
+    """In a GitHub Actions job on a pull request: plan, then create or update ONE sticky plan
+    comment (split in parts under GitHub's size limit) and write the job summary.
+
+    Reads GITHUB_EVENT_PATH, GITHUB_TOKEN, GITHUB_API_URL and GITHUB_STEP_SUMMARY (set by the
+    runner; the token from the workflow). Other events: nothing to do, exit 0.
+
+    Example (a workflow step; see action.yml):
+
+      aisprint pr-comment examples/mask_detection --repo deploy
+    """
+    import os
+
+    from compiler.cli.output import say
+    from compiler.deploy import plan as make
+    from compiler.gitops import github
+    from compiler.gitops.console import headline, markdown_comments, render_markdown
+
+    event = os.environ.get("GITHUB_EVENT_PATH")
+    if not event:
+        raise github._fail("GITHUB_EVENT_PATH is not set: this command runs in GitHub Actions",
+                           "use `aisprint plan -o markdown` elsewhere")
+    pr = github.pull_request_from_event(event)
+    if pr is None:
+        say("not a pull request event: no plan comment")
+        return 0
+    value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
+                 against=against if (against or repo) else pr.base_sha)
+    client = github.GitHub(os.environ.get("GITHUB_TOKEN", ""),
+                           os.environ.get("GITHUB_API_URL", "https://api.github.com"))
+    done = github.sync_comments(client, pr, markdown_comments(value, max_comments=max_comments),
+                                has_changes=value.has_changes)
+    github.write_job_summary(render_markdown(value))
+    counts = ", ".join(f"{n} {what}" for what, n in done.items() if n) or "none posted"
+    print(f"{pr.repository}#{pr.number}: {headline(value)}; comments: {counts}")
+    return _exit(value, detailed_exitcode)
+
+
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("diff")(diff)
+    app.command("pr-comment")(pr_comment)
