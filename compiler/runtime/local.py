@@ -85,6 +85,7 @@ UP_FILE = "up.json"
 SESSION_RE = re.compile(
     r"^aisprint-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 WORKER_MODULE = "compiler.runtime.local_worker"
+RELOAD_CHECK = 2.0  # seconds between looks at the repository for a new deployment
 
 
 class LocalError(InvalidInput):
@@ -598,10 +599,12 @@ class LocalBackend:
 
     # -- scanning
     def _scan_loop(self) -> None:
+        next_reload_check = time.monotonic() + RELOAD_CHECK
         while not self._stop.is_set():
             try:
                 self._scan_once()
-                if self.watch_repository:
+                if self.watch_repository and time.monotonic() >= next_reload_check:
+                    next_reload_check = time.monotonic() + RELOAD_CHECK
                     self._maybe_reload()
             except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
                 self.on_event({"event": "error", "error": f"{type(exc).__name__}: {exc}"})
