@@ -255,3 +255,30 @@ def _binary_search_method(settings) -> tuple[float, float] | None:
             return (float(method.parameters.get("upperBoundLambda", 0)) or None,
                     float(method.parameters.get("epsilon", 1e-5)))
     return None
+
+
+# ----------------------------------------------------------------------------- gitops
+
+
+def plan(app_dir: str | os.PathLike[str] = ".", **options):
+    """What compiling ``app_dir`` would change: a frozen ``compiler.gitops.plan.Plan``
+    (``compiler.deploy.plan``: ``rev``, ``against``, ``repo``, ``branch``, ``prefix``…)."""
+    from compiler.deploy import plan as make
+
+    return make(app_dir, **options)
+
+
+def diff(rev1: str, rev2: str, **options):
+    """The plan between two revisions of a deployment repository (``compiler.deploy.diff``)."""
+    from compiler.deploy import diff as make
+
+    return make(rev1, rev2, **options)
+
+
+def commit_deployment(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
+                      **options):
+    """Compile and commit to a deployment repository through the one writer
+    (``compiler.deploy.commit``); returns (``WriteResult``, ``Plan``)."""
+    from compiler.deploy import commit
+
+    return commit(app_dir, repo=repo, **options)
