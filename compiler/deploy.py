@@ -245,8 +245,9 @@ def current_tree(app_dir: str | os.PathLike[str], *, against: str | None = None,
 def plan(app_dir: str | os.PathLike[str] = ".", *, rev: str | None = None,
          against: str | None = None, repo: str | os.PathLike[str] | None = None,
          branch: str | None = None, prefix: str = "", mode: str = "fast",
-         time_limit: float | None = None) -> Plan:
-    """What compiling ``app_dir`` (at ``rev``) would change.
+         time_limit: float | None = None, recompile: bool = False) -> Plan:
+    """What compiling ``app_dir`` (at ``rev``) would change (``recompile``: even when the
+    current tree's manifest says it was compiled from these very inputs by this version).
 
     Current side: ``repo`` at ``against`` (default: its branch head); without ``repo``,
     ``against`` is a compiled folder or a revision of the application's repository (compiled
@@ -254,7 +255,7 @@ def plan(app_dir: str | os.PathLike[str] = ".", *, rev: str | None = None,
     current = current_tree(app_dir, against=against, repo=repo, branch=branch, prefix=prefix,
                            mode=mode, time_limit=time_limit)
     desired = compile_app(app_dir, rev=rev, mode=mode, time_limit=time_limit,
-                          reuse=current if rev is None else None)
+                          reuse=current if rev is None and not recompile else None)
     return plan_trees(current, desired, app_dir if rev is None else None)
 
 

@@ -77,6 +77,10 @@ def plan(
     time_limit: float | None = typer.Option(None, "--time-limit",
                                             help="Seconds for the placement."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal."),
+    recompile: bool = typer.Option(
+        False, "--recompile", help="Compile even when the current tree's manifest records the "
+                                   "application's inputs and this tool version (then it is "
+                                   "taken as is: a no-op plan stays fast)."),
 ) -> int:
     """Show what compiling the application would change: placement per component (layer,
     resource, replicas), cost, predicted response time per QoS path against its limit, and
@@ -95,7 +99,7 @@ def plan(
     from compiler.deploy import save_plan
 
     value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch, prefix=prefix,
-                 mode=mode, time_limit=time_limit)
+                 mode=mode, time_limit=time_limit, recompile=recompile)
     if save:
         save_plan(value, save)
     _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)

@@ -198,3 +198,20 @@ def test_pull_request_flow_with_a_bare_remote(mask_app, tmp_path, bare_remote):
     assert back.desired.commit == git_run(bare_remote, "rev-parse", "feature")
     unit = next(p for p in back.placement if p.unit == "blurry-faces-onnx")
     assert unit.kind == "scaled" and (unit.before.replicas, unit.after.replicas) == (2, 1)
+
+
+def test_an_up_to_date_tree_is_not_compiled_again(mask_app, tmp_path, monkeypatch):
+    import compiler.compile
+
+    deploy.commit(mask_app, repo=tmp_path / "deploy")
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled although the manifest matches the inputs")
+
+    monkeypatch.setattr(compiler.compile, "build", no_compile)
+    assert not deploy.plan(mask_app, repo=tmp_path / "deploy").has_changes
+    with pytest.raises(AssertionError):
+        deploy.plan(mask_app, repo=tmp_path / "deploy", recompile=True)
+    tighten(mask_app)  # an input changed: the fast path must not apply
+    with pytest.raises(AssertionError):
+        deploy.plan(mask_app, repo=tmp_path / "deploy")
