@@ -45,6 +45,18 @@ def _show(plan, output: PlanFormat, *, no_color: bool, diffs: bool,
             (folder / f"comment-{i}.md").write_text(body, encoding="utf-8")
 
 
+def _progress(what: str):
+    """A spinner on stderr on a terminal; nothing in CI or when stderr is not a TTY."""
+    import contextlib
+    import os
+
+    if os.environ.get("CI") or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(what)
+
+
 def _exit(plan, detailed: bool) -> int:
     return EXIT_CHANGES if detailed and plan.has_changes else 0
 
@@ -98,8 +110,9 @@ def plan(
     from compiler.deploy import plan as make
     from compiler.deploy import save_plan
 
-    value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch, prefix=prefix,
-                 mode=mode, time_limit=time_limit, recompile=recompile)
+    with _progress("planning: compiling and comparing…"):
+        value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch,
+                     prefix=prefix, mode=mode, time_limit=time_limit, recompile=recompile)
     if save:
         save_plan(value, save)
     _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)

@@ -190,8 +190,9 @@ def _qos_section(plan: Plan) -> str:
     for q in plan.qos:
         mark = {"ok": "✅", "over": "❌ over", "unknown": "—"}[q.status]
         limit = _arrow(_num(q.limit_before, " s"), _num(q.limit, " s"))
+        before = _num(q.before, " s") + (" ❌" if q.was_over else "")
         rows.append(f"| {q.name} ({q.kind}) | {_md(' → '.join(q.components))} | {limit} | "
-                    f"{_num(q.before, ' s')} | {_num(q.after, ' s')} | {mark} |")
+                    f"{before} | {_num(q.after, ' s')} | {mark} |")
     return "\n".join(rows)
 
 

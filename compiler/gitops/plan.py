@@ -102,6 +102,13 @@ class QosPath:
             return "unknown"
         return "over" if self.after > self.limit * (1 + 1e-9) else "ok"
 
+    @property
+    def was_over(self) -> bool:
+        """The current placement misses the current limit."""
+        limit = self.limit_before
+        return self.before is not None and limit is not None and \
+            self.before > limit * (1 + 1e-9)
+
 
 @dataclass(frozen=True)
 class ArtifactChange:
