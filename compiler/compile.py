@@ -204,6 +204,15 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     warnings += [d for d in found if d.severity is not Severity.ERROR]
     if any(d.severity is Severity.ERROR for d in found):
         raise InvalidInput(found)
+    if performance is not None and cuts:
+        # what half 1 of a generated cut sends on is a fact of the design; a measured size in
+        # oscarp/components_data_size.yaml (aisprint profile) wins over it
+        from dataclasses import replace as _replace
+
+        from compiler.design.partitioner import boundary_sizes
+
+        performance = _replace(performance, data_sizes={**boundary_sizes(root),
+                                                        **performance.data_sizes})
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     evaluation = None

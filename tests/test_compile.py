@@ -175,13 +175,24 @@ def test_a_large_design_space_is_truncated_with_a_warning(prepared_examples):
     assert "4607 deployments besides base" in warning.message
 
 
+def _tiny_half(part: int) -> bytes:
+    """A one-node ONNX model whose input is a 1x1000 float boundary (4 kB)."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], f"half{part}",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1000])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1000])])
+    return helper.make_model(graph, producer_name="test").SerializeToString()
+
+
 def _fake_partition_design(app_dir, component="blurry-faces-onnx", cut=1):
     """What `aisprint design` leaves for one cut: two halves with their own entry points."""
     for part in (1, 2):
         folder = app_dir / "aisprint" / "designs" / component / f"partition{cut}_{part}"
         (folder / "onnx").mkdir(parents=True)
         (folder / "main.py").write_text(f"# half {part} of cut {cut}\n")
-        (folder / "onnx" / f"partition{cut}_{part}.onnx").write_bytes(b"onnx %d" % part)
+        (folder / "onnx" / f"partition{cut}_{part}.onnx").write_bytes(_tiny_half(part))
 
 
 def test_generated_partitions_become_designs_deployments_and_images(mask_app):
@@ -192,7 +203,7 @@ def test_generated_partitions_become_designs_deployments_and_images(mask_app):
     assert designs["components"]["blurry-faces-onnx"]["partitions"] == [
         "base", "partition1_1", "partition1_2"]
     folder = "aisprint/designs/blurry-faces-onnx/partition1_2"
-    assert files[f"{folder}/onnx/partition1_2.onnx"] == b"onnx 2"
+    assert files[f"{folder}/onnx/partition1_2.onnx"] == _tiny_half(2)
     assert b"/opt/blurry-faces-onnx_partition1_2" in files[f"{folder}/script.sh"]
     assert b"WORKDIR /opt/blurry-faces-onnx_partition1_2" in files[f"{folder}/Dockerfile"]
     # 12 all-base deployments + 2 (X_1 layers) x 1 (X_2) x 3 x 2 partitioned ones, minus base
@@ -240,3 +251,21 @@ def test_early_exits_add_a_bypass_edge_and_weight_the_chain(mask_app):
     system = system_from_application(app, performance, cuts=lambda c: ("1",)).system
     first = system.components[0].deployment("partition1").partitions[0]
     assert first.early_exit == pytest.approx(0.25)
+
+
+def test_boundary_sizes_of_generated_cuts_feed_the_placement_unless_measured(mask_app):
+    from compiler.compile import designed_cuts, read_inputs
+    from compiler.design.partitioner import boundary_sizes
+
+    _fake_partition_design(mask_app)
+    assert designed_cuts(read_inputs(mask_app)) == {"blurry-faces-onnx": ("1",)}
+    assert boundary_sizes(mask_app) == {"blurry-faces-onnx_partition1_1": 0.004}
+    sizes = mask_app / "oscarp" / "components_data_size.yaml"
+    measured = yaml.safe_load(sizes.read_text())
+    assert measured["blurry-faces-onnx_partition1_1"] == 1.2  # the file's measured value wins
+    del measured["blurry-faces-onnx_partition1_1"]
+    sizes.write_text(yaml.safe_dump(measured))
+    result = build(mask_app)  # now the design's 4 kB boundary is what half 1 sends
+    production = yaml.safe_load(result.artifacts[
+        "aisprint/deployments/optimal_deployment/production_deployment.yaml"])
+    assert result.cost is not None and production["System"]["Components"]
