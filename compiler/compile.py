@@ -305,18 +305,24 @@ def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, pla
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
 
 
-def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> list[str]:
-    """What differs between ``artifacts`` and the compiled tree in ``out_dir`` (for --check)."""
-    out = Path(out_dir)
-    on_disk: dict[str, bytes] = {}
+def compiled_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
+    """The compiled (owned) files of a folder, by relative path (sorted)."""
+    root = Path(folder)
+    files: dict[str, bytes] = {}
     for owned in OWNED:
-        path = out / owned
+        path = root / owned
         if path.is_file():
-            on_disk[owned] = path.read_bytes()
+            files[owned] = path.read_bytes()
         elif path.is_dir():
             for file in path.rglob("*"):
                 if file.is_file():
-                    on_disk[file.relative_to(out).as_posix()] = file.read_bytes()
+                    files[file.relative_to(root).as_posix()] = file.read_bytes()
+    return dict(sorted(files.items()))
+
+
+def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> list[str]:
+    """What differs between ``artifacts`` and the compiled tree in ``out_dir`` (for --check)."""
+    on_disk = compiled_files(out_dir)
     return sorted(p for p in set(on_disk) | set(artifacts) if on_disk.get(p) != artifacts.get(p))
 
 

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import __version__
+from compiler.compile import compiled_files
 from compiler.diagnostics import diagnostic
 from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
-from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, OWNED, PRODUCTION
+from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
 from compiler.gitops.message import compile_message
 from compiler.gitops.plan import (
     Plan,
@@ -50,21 +51,6 @@ class Tree:
 
 def _sha(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
-
-
-def folder_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
-    """The compiled (owned) files of a folder, by relative path."""
-    root = Path(folder)
-    files: dict[str, bytes] = {}
-    for owned in OWNED:
-        path = root / owned
-        if path.is_file():
-            files[owned] = path.read_bytes()
-        elif path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file():
-                    files[file.relative_to(root).as_posix()] = file.read_bytes()
-    return dict(sorted(files.items()))
 
 
 def _up_to_date(files: Mapping[str, bytes], app_dir: Path) -> bool:
@@ -124,7 +110,7 @@ def repo_tree(repo_path: str | os.PathLike[str], rev: str | None = None, *,
 
 
 def folder_tree(folder: str | os.PathLike[str]) -> Tree:
-    files = folder_files(folder)
+    files = compiled_files(folder)
     if not files:
         return Tree({}, Side("empty", str(folder)))
     return Tree(files, Side("folder", str(folder), None, _sha(files.get(MANIFEST))))
