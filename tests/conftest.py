@@ -78,3 +78,17 @@ def influxd(tmp_path_factory):
         pytest.fail(str(exc))
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def im_python():
+    """A python that imports IM: $AISPRINT_IM_PYTHON, .tools/im-venv, or installed there now."""
+    from compiler.runtime.im_server import IMUnavailable, find_im_python, install_im
+
+    python = find_im_python()
+    if python is None:
+        try:
+            python = install_im()
+        except IMUnavailable as exc:
+            pytest.skip(f"IM cannot be installed from PyPI here: {exc}")
+    return python

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.runtime.im_server import IMUnavailable, find_im_python, install_im, start_im_server
+from compiler.runtime.im_server import start_im_server
 from tests.conftest import shared_path
 from tests.runtime.oscar_stub import OscarStub, serve
 
@@ -13,18 +13,6 @@ from tests.runtime.oscar_stub import OscarStub, serve
 @pytest.fixture(scope="session")
 def custom_types():
     return shared_path("tosca-types", "custom_types.yaml")
-
-
-@pytest.fixture(scope="session")
-def im_python():
-    """A python that imports IM: $AISPRINT_IM_PYTHON, .tools/im-venv, or installed there now."""
-    python = find_im_python()
-    if python is None:
-        try:
-            python = install_im()
-        except IMUnavailable as exc:
-            pytest.skip(f"IM cannot be installed from PyPI here: {exc}")
-    return python
 
 
 @pytest.fixture(scope="session")

@@ -25,10 +25,13 @@ def custom_types():
     return found
 
 
-def test_every_emitted_file_passes_its_consumer(artifacts, custom_types):
+@pytest.mark.integration
+def test_every_emitted_file_passes_its_consumer(artifacts, custom_types, im_python):
+    """tosca-parser and IM's own TOSCA→RADL translation, oscar-python, helm, the schemas."""
     for name, files in artifacts.items():
         helm = find_helm()
-        problems, notes = verify_artifacts(files, custom_types=custom_types, helm=helm)
+        problems, notes = verify_artifacts(files, custom_types=custom_types, helm=helm,
+                                           im_python=im_python)
         assert problems == [], (name, problems[:3])
         assert notes == [] if helm else all("helm" in n for n in notes)
         assert any("/im/" in p for p in files) and any(p.endswith("fdl.yaml") for p in files)
