@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 
@@ -261,8 +262,6 @@ def _calibrated(system, running, measured_components: Mapping[str, float], conve
                     demand_warm=o.demand_warm * factor if o.demand_warm else o.demand_warm,
                     demand_cold=o.demand_cold * factor if o.demand_cold else o.demand_cold)
                     for o in choices)
-    from types import MappingProxyType
-
     return replace(system, options=MappingProxyType(options))
 
 
