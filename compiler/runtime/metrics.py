@@ -114,15 +114,19 @@ class ExecutionTimePoint:
 def point_from_record(record: Mapping[str, Any]) -> ExecutionTimePoint:
     """A point from a mapping: AMS names, or what ``aisprint.monitoring`` writes as a JSON line
     (``start``, ``end``, ``component_name``, ``resource_id`` and, when set, ``session_id``)."""
-    start = record.get("job_start_time", record.get("start"))
-    end = record.get("job_end_time", record.get("end"))
+    def given(key: str):  # a CSV or SQL row writes an absent value as "" or NULL
+        value = record.get(key)
+        return None if value in (None, "") else value
+
+    start = given("job_start_time") if given("job_start_time") is not None else given("start")
+    end = given("job_end_time") if given("job_end_time") is not None else given("end")
     if start is None or end is None or not record.get("component_name"):
         raise _fail("AIS989", f"not an execution_time record: {dict(record)!r}",
                     "a record needs component_name and job_start_time/job_end_time "
                     "(or start/end, as aisprint.monitoring writes them)")
 
     def opt(key: str) -> float | None:
-        value = record.get(key)
+        value = given(key)
         return None if value is None else float(value)
 
     return ExecutionTimePoint(
@@ -377,22 +381,6 @@ def line_protocol(points: Iterable[ExecutionTimePoint]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _point_from_row(row: Mapping[str, Any]) -> ExecutionTimePoint:
-    def num(key: str) -> float | None:
-        value = row.get(key)
-        return None if value in (None, "") else float(value)
-
-    return ExecutionTimePoint(
-        component_name=str(row.get("component_name") or ""),
-        job_start_time=float(row["job_start_time"]), job_end_time=float(row["job_end_time"]),
-        session_id=str(row.get("session_id") or ""),
-        kubernetes_cluster_id=str(row.get("kubernetes_cluster_id") or ""),
-        resource_id=str(row.get("resource_id") or ""),
-        function_start_time=num("function_start_time"),
-        function_duration=num("function_duration"),
-        job_duration=num("job_duration"), job_overhead=num("job_overhead"))
-
-
 # --------------------------------------------------------------------------- HTTP plumbing
 
 class _Http:
@@ -497,7 +485,7 @@ class InfluxV1Source(_Summarizing):
                 for series in result.get("series", []):
                     columns = series["columns"]
                     for values in series["values"]:
-                        points.append(_point_from_row(dict(zip(columns, values, strict=True))))
+                        points.append(point_from_record(dict(zip(columns, values, strict=True))))
         points.sort(key=lambda p: (p.time, p.component_name, p.session_id))
         return tuple(points)
 
@@ -574,7 +562,7 @@ class InfluxV2Source(_Summarizing):
             data=flux_select(self.bucket, start, end, components).encode())
         try:
             rows = parse_annotated_csv(reply.text)
-            points = [_point_from_row(r) for r in rows
+            points = [point_from_record(r) for r in rows
                       if r.get("_measurement", MEASUREMENT) == MEASUREMENT]
         except (KeyError, ValueError) as exc:
             raise _fail("AIS989", f"InfluxDB's CSV answer cannot be read ({exc!r}): "
@@ -639,7 +627,7 @@ class EmbeddedStore(_Summarizing):
         except sqlite3.Error as exc:
             raise _fail("AIS991", f"cannot read the embedded metrics store: {exc}", "",
                         str(self.path)) from None
-        return tuple(_point_from_row(dict(r)) for r in rows)
+        return tuple(point_from_record(dict(r)) for r in rows)
 
 
 # --------------------------------------------------------------------------- configuration
