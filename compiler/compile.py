@@ -215,7 +215,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
                                                         **performance.data_sizes})
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
-    evaluation = None
+    evaluation, load = None, app.expected_load()
     if performance is not None:
         # a partitioned deployment needs its generated code (aisprint design)
         solved = api.solve_application(app, performance, mode=mode, time_limit=time_limit,
@@ -226,6 +226,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
         cost, feasible = result.cost, result.feasible
         optimal_units = units_from_placement(app, mapped, result.placement)
         evaluation = result.evaluation
+        load = mapped.system.arrival_rate
     clock.lap("placement")
 
     views: tuple[DeploymentView, ...] = (
@@ -245,22 +246,21 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     clock.lap("emit")
 
     artifacts[MANIFEST] = manifest(artifacts, inputs, placement=how, cost=cost,
-                                   qos=qos_predictions(app, evaluation))
+                                   qos=qos_predictions(app, evaluation), load=load)
     clock.lap("manifest")
     return CompileResult(dict(sorted(artifacts.items())), how, cost, tuple(clock.stages),
                          tuple(warnings))
 
 
-def emit_deployment(app_dir: str | os.PathLike[str], app, name: str, units: tuple[Unit, ...],
+def emit_deployment(report, inputs: Mapping[str, bytes], name: str, units: tuple[Unit, ...],
                     *, feasible: bool = True) -> dict[str, bytes]:
-    """The files of one deployment folder for ``units`` (what the reconciler rewrites)."""
-    from compiler import api
+    """The files of one deployment folder for ``units`` (what the reconciler rewrites), from a
+    valid ``api.validate`` report and the application's ``read_inputs``."""
     from targets import EMITTERS, EmitContext
 
-    loaded = api.validate(app_dir).loaded
-    inputs = read_inputs(Path(app_dir))
+    app = report.application
     context = EmitContext(app, (expand(app, name, units),),
-                          loaded.documents["candidate_resources"].data,
+                          report.loaded.documents["candidate_resources"].data,
                           inputs["common_config/application_dag.yaml"], feasible,
                           cuts=designed_cuts(inputs))
     prefix = f"aisprint/deployments/{name}/"
@@ -293,11 +293,12 @@ def _round(value: float | None) -> float | None:
 
 
 def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, placement: str,
-             cost: float | None, qos: list[dict] | None = None) -> bytes:
+             cost: float | None, qos: list[dict] | None = None,
+             load: float | None = None) -> bytes:
     doc = {
         "$schema": MANIFEST_SCHEMA,
         "tool": {"name": "aisprint-gitops", "version": __version__},
-        "placement": {"method": placement, "cost": cost, "qos": qos or []},
+        "placement": {"method": placement, "cost": cost, "load": load, "qos": qos or []},
         "inputs": {path: _sha256(data) for path, data in sorted(inputs.items())},
         "files": {path: {"sha256": _sha256(data), "size": len(data)}
                   for path, data in sorted(artifacts.items()) if path != MANIFEST},

@@ -449,6 +449,13 @@ class Application(Located):
         """The candidate entry of a component and those of its partitions."""
         return tuple(d for d in self.deployments if d.component == component)
 
+    def expected_load(self) -> float | None:
+        """Requests per second the application is designed for: the ``expected_throughput``
+        of its first source that has one (None when no source says)."""
+        rates = [a.expected_rate for a in (self.annotations_of(s) for s in self.dag.sources())
+                 if a is not None and a.expected_rate]
+        return float(rates[0]) if rates else None
+
     def go_on_probability(self, component: str, part: int) -> float:
         """Probability that a request leaving partition ``part`` (1-based) of a component goes
         on to its next partition rather than exiting early (1 without early exits)."""

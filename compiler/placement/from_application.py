@@ -178,10 +178,7 @@ def system_from_application(app: Application, performance: PerformanceData | Non
     global_ = tuple(GlobalConstraint(f"path{i}", c.path, float(c.threshold))
                     for i, c in enumerate(app.global_constraints(), 1))
     if arrival_rate is None:
-        sources = app.dag.sources()
-        rates = [a.expected_rate for a in (app.annotations_of(s) for s in sources)
-                 if a is not None and a.expected_rate]
-        arrival_rate = float(rates[0]) if rates else 1.0
+        arrival_rate = app.expected_load() or 1.0
     time_horizon = app.space4aid.time if app.space4aid else 1.0
     system = System(
         name=app.name, components=tuple(components),

@@ -288,7 +288,8 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
         raise InvalidInput(report.diagnostics)
     app = report.application
     performance, _ = load_performance(app_dir)
-    cuts = designed_cuts(read_inputs(app_dir))
+    inputs = read_inputs(Path(app_dir))
+    cuts = designed_cuts(inputs)
     mapped = system_from_application(app, performance, arrival_rate=load,
                                      cuts=lambda c: cuts.get(c, ()))
     running = placement_from_production(mapped, yaml.safe_load(
@@ -309,7 +310,7 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
             artifacts[f"{CURRENT}_{stamp}/{path[len(CURRENT) + 1:]}"] = data
         elif path != MANIFEST:
             artifacts[path] = data
-    artifacts.update(emit_deployment(app_dir, app, "current_deployment", units,
+    artifacts.update(emit_deployment(report, inputs, "current_deployment", units,
                                      feasible=result.evaluation.feasible))
     old = json.loads(tree[MANIFEST]) if MANIFEST in tree else {}
     artifacts[MANIFEST] = _manifest_for(artifacts, old, result.evaluation.cost, load)
@@ -376,7 +377,7 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
                 load = metrics.throughput(qos.throughput_component, settings.window, now)
                 load = load or None
             memory = Memory.from_json(state.get("memory"))
-            planned = state.get("planned_load") or _planned_load(settings, tree)
+            planned = planned_load(tree)
             fired, memory = assess(settings.policy, qos.paths, planned,
                                    Sample(now, measured, load), memory)
             state["memory"] = memory.to_json()
@@ -405,7 +406,6 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
                     commit = written.commit
                     commit_seconds = time.perf_counter() - started
                     state["memory"] = changed(memory, now).to_json()
-                    state["planned_load"] = replacement.load
                     save()
                     if commit and im is not None:
                         new_tree = reader.read_tree(commit, settings.prefix)
@@ -424,22 +424,14 @@ def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None
         lock.__exit__(None, None, None)
 
 
-def _planned_load(settings: Settings, tree: Mapping[str, bytes]) -> float | None:
-    """The load the committed placement was solved for: the last reconcile commit's, else the
-    application's expected throughput."""
-    manifest = tree.get("aisprint/manifest.json")
-    if manifest:
-        current = json.loads(manifest).get("current") or {}
-        if current.get("load"):
-            return float(current["load"])
-    if settings.app_dir is not None:
-        from compiler import api
+def planned_load(tree: Mapping[str, bytes]) -> float | None:
+    """The load the committed current_deployment was solved for, from the manifest: the last
+    re-placement's, else the compile's (the application's expected throughput)."""
+    from compiler.compile import MANIFEST
 
-        app = api.validate(settings.app_dir).application
-        if app is not None:
-            rates = [a.expected_rate for a in app.annotations if a.expected_rate]
-            return float(rates[0]) if rates else None
-    return None
+    data = json.loads(tree[MANIFEST]) if MANIFEST in tree else {}
+    load = (data.get("current") or {}).get("load") or (data.get("placement") or {}).get("load")
+    return float(load) if load else None
 
 
 def _reason(trigger: Trigger) -> str:

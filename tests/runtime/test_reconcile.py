@@ -192,5 +192,12 @@ def test_the_cli_judges_embedded_metrics_and_commits_a_re_placement(deployment, 
     cycle = json.loads(done.stdout)
     assert cycle["status"] == "replaced" and cycle["commit"] == Reader(repo).head_of("main")
     assert cycle["triggers"][0].startswith("component blurry-faces-onnx over its limit")
+    from jsonschema import Draft202012Validator
+
+    from compiler.validate.schema import load_schema
+
+    manifest = json.loads(Reader(repo).read_tree(cycle["commit"])["aisprint/manifest.json"])
+    Draft202012Validator(load_schema("manifest")).validate(manifest)  # still its schema's
+    assert manifest["current"]["load"] == manifest["placement"]["load"] == 1.0
     again = json.loads(aisprint(*args, env={"INFLUX_URL": ""}).stdout)
     assert again["status"] == "unchanged" and again["commit"] is None  # cooling down
