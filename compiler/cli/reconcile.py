@@ -36,6 +36,12 @@ def reconcile(
     template: list[str] = typer.Option(
         None, "--template", help="Apply only the im/ templates matching this pattern "
                                  "(repeatable), e.g. '*-layer1'."),
+    oscar: bool = typer.Option(
+        False, "--oscar", help="Also apply current_deployment/oscar/fdl.yaml to the OSCAR "
+                               "clusters (the --template patterns apply to their names): "
+                               "endpoints from $OSCAR_ENDPOINT_<CLUSTER> or IM's "
+                               "oscar_endpoint output, credentials from "
+                               "$OSCAR_PASSWORD_<CLUSTER> or $OSCAR_TOKEN_<CLUSTER>."),
     metrics_config: str | None = typer.Option(
         None, "--metrics-config", help="YAML with `metrics: {backend, url, database, …}`; "
                                        "else $INFLUX_URL etc.; else the embedded store."),
@@ -62,6 +68,9 @@ def reconcile(
       aisprint reconcile deploy-repo --once --app . --im-url http://127.0.0.1:8899
 
       aisprint reconcile deploy-repo --watch --interval 1 -o json
+
+      OSCAR_ENDPOINT_MASK_DETECTION_LAYER1=https://oscar.rpi.example.org \
+      OSCAR_PASSWORD_MASK_DETECTION_LAYER1=... aisprint reconcile deploy-repo --once --oscar
     """
     from compiler.gitops.repo import Identity
     from compiler.runtime.metrics import load_config, open_source
@@ -79,7 +88,7 @@ def reconcile(
         state_dir=Path(state) if state else None,
         policy=Policy(window=violation_window, band=band, cooldown=cooldown),
         window=window, tolerance=tolerance, author=Identity.parse(author) if author else None,
-        push_to=push, templates=tuple(template or ()))
+        push_to=push, templates=tuple(template or ()), oscar=oscar)
     im = None
     if im_url:
         from compiler.runtime.im import IMClient, load_auth
@@ -88,8 +97,8 @@ def reconcile(
         im = IMClient(im_url, load_auth(im_auth), custom_types=find_custom_types(tosca_types))
     metrics = open_source(load_config(Path(metrics_config) if metrics_config else None),
                           state_dir=settings.state_path())
-    if im is None:
-        say("note: no --im-url: nothing is applied, metrics are judged")
+    if im is None and not oscar:
+        say("note: no --im-url nor --oscar: nothing is applied, metrics are judged")
     failures = 0
     while True:
         cycle = reconcile_once(settings, im=im, metrics=metrics)

@@ -177,6 +177,10 @@ class Reader:
                         "use a branch, tag or commit that exists there (`git log --oneline`)")
         return sha.strip()
 
+    def message(self, rev: str) -> str:
+        """The full commit message of ``rev``."""
+        return self._git("log", "-1", "--format=%B", self.resolve(rev)) or ""
+
     def read_tree(self, rev: str, prefix: str = "") -> dict[str, bytes]:
         """The compiled files (owned paths) of commit ``rev``, relative to ``prefix``."""
         sha = self.resolve(rev)

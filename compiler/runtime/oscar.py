@@ -150,10 +150,13 @@ def _references(value: Any) -> set[str]:
     return set()
 
 
-def desired_services(fdl: Mapping[str, Any], base_dir: Path, *, file: str = ""
+def desired_services(fdl: Mapping[str, Any], base_dir: Path, *, file: str = "",
+                     read_script: Callable[[str], str] | None = None
                      ) -> tuple[DesiredService, ...]:
     """The services an FDL asks for, in its order; scripts are read relative to ``base_dir``
-    (the FDL's folder), as oscar-python and oscar-cli do."""
+    (the FDL's folder), as oscar-python and oscar-cli do, or by ``read_script`` (given the
+    script path as written; it raises OSError when there is none) when the FDL is not a file,
+    e.g. a commit of the deployment repository."""
     try:
         entries = fdl["functions"]["oscar"]
         if not isinstance(entries, list):
@@ -185,7 +188,8 @@ def desired_services(fdl: Mapping[str, Any], base_dir: Path, *, file: str = ""
             raise _fail("AIS992", f"service {name!r} has no script", "", file)
         path = Path(script) if Path(script).is_absolute() else base_dir / script
         try:
-            service["script"] = path.read_text(encoding="utf-8")
+            service["script"] = read_script(str(script)) if read_script else \
+                path.read_text(encoding="utf-8")
         except OSError as exc:
             raise _fail("AIS992", f"the script of service {name!r} cannot be read: {exc}",
                         "scripts are paths relative to the FDL file", file) from None
@@ -357,11 +361,24 @@ def apply_fdl(fdl: Path | Mapping[str, Any],
     ``fdl`` is the path of an emitted ``oscar/fdl.yaml`` (or its loaded content with
     ``base_dir``, the folder its script paths are relative to). Clusters given in
     ``cluster_endpoints`` but absent from the FDL are cleaned of our services."""
-    env = os.environ if environ is None else environ
     if isinstance(fdl, Mapping):
         desired = desired_services(fdl, Path(base_dir or "."))
     else:
         desired = load_fdl(Path(fdl))
+    return apply_services(desired, cluster_endpoints, credentials, owner=owner,
+                          environ=environ, dry_run=dry_run, force=force,
+                          client_factory=client_factory)
+
+
+def apply_services(desired: tuple[DesiredService, ...],
+                   cluster_endpoints: Mapping[str, str] | None = None,
+                   credentials: Mapping[str, OscarCredentials] | None = None, *,
+                   owner: str = "", environ: Mapping[str, str] | None = None,
+                   dry_run: bool = False, force: bool = False,
+                   client_factory: Callable[[Mapping[str, Any]], Any] = _client
+                   ) -> OscarApplyResult:
+    """``apply_fdl`` for services already read (``desired_services``)."""
+    env = os.environ if environ is None else environ
     endpoints = dict(cluster_endpoints or {})
     clusters = sorted({d.cluster for d in desired} | set(endpoints))
     for cluster in clusters:
@@ -421,5 +438,5 @@ class _Placeholders(dict):
 
 
 __all__ = ["DesiredService", "OscarApplyResult", "OscarCredentials", "OscarError",
-           "ServiceAction", "apply_fdl", "credentials_from_env", "desired_services", "env_name",
-           "load_fdl", "plan_cluster"]
+           "ServiceAction", "apply_fdl", "apply_services", "credentials_from_env",
+           "desired_services", "env_name", "load_fdl", "plan_cluster"]

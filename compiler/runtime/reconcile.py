@@ -7,27 +7,33 @@ One cycle (``reconcile_once``):
 2. read the desired state, ``current_deployment`` at the branch head, and the applied state
    recorded in the state folder (applied commit, IM infrastructure per template with the hash
    of what was posted, trigger memory, the load the placement was solved for);
-3. apply only what changed through IM: create new templates, update changed ones, destroy
-   removed ones, re-create those IM no longer knows (drift). The state file is written after
-   every call, and a create is recorded as pending before it is posted, so a process killed at
-   any point converges at the next cycle without posting anything twice;
+3. apply only what changed (``runtime.apply``): through IM, create new templates, update
+   changed ones, destroy removed ones, re-create those IM no longer knows (drift); then (with
+   ``oscar``) the FDL's services on their OSCAR clusters, repairing services deleted or edited
+   there. The state file is written after every call, and a create is recorded as pending
+   before it is posted, so a process killed at any point converges at the next cycle without
+   posting anything twice;
 4. read the metrics (AMS ``execution_time``) over the window, and ask ``triggers.assess``;
 5. when a trigger fires: calibrate the performance models by what was measured, re-place for
    the measured load (``placement.replan``: running resources reused where as cheap), write the
    new ``current_deployment`` — the previous one kept as ``current_deployment_<time>`` — as one
    commit saying which constraint, what was measured and what moved, and apply it.
 
-A cycle with nothing new makes no IM call that changes anything and no commit.
+A cycle with nothing new makes no IM or OSCAR call that changes anything and no commit.
+
+The git history is the record of re-placements: each reconcile commit carries the time it was
+decided (trailer ``Aisprint-Decided``), and a cycle that finds such a commit at the head it has
+not applied yet (its predecessor was killed after committing) starts the cooldown from it, so a
+crash never re-places twice for the same violation.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +41,12 @@ from types import MappingProxyType
 
 import yaml
 
-from compiler.errors import InvalidInput
+from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops.lock import WriteLock
+from compiler.runtime.apply import CURRENT, apply_oscar, apply_templates, templates_of
 from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_mapping
 from compiler.runtime.triggers import Memory, Policy, Sample, Trigger, assess, changed
 
-CURRENT = "aisprint/deployments/current_deployment"
 STATE_FILE = "reconcile-state.json"
 
 
@@ -59,9 +65,11 @@ class Settings:
     poll_interval: float = 1.0
     author: object = None  # compiler.gitops.repo.Identity
     push_to: str | None = None
-    # fnmatch patterns of the im/ templates this reconciler applies (default: all); e.g. one
-    # reconciler per site, or only the clusters that already exist
+    # fnmatch patterns of the im/ templates (and OSCAR clusters, named alike) this reconciler
+    # applies (default: all); e.g. one reconciler per site, or only the clusters that exist
     templates: tuple[str, ...] = ()
+    oscar: bool = False  # also apply oscar/fdl.yaml to the OSCAR clusters
+    environ: Mapping[str, str] | None = None  # OSCAR endpoints, credentials, FDL secrets
 
     def state_path(self) -> Path:
         return Path(self.state_dir or Path(self.repo) / ".git" / "aisprint")
@@ -126,97 +134,6 @@ def _write_state(path: Path, state: Mapping) -> None:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-# ------------------------------------------------------------------------------ apply
-
-
-def templates_of(tree: Mapping[str, bytes], patterns: tuple[str, ...] = (),
-                 deployment: str = CURRENT) -> dict[str, bytes]:
-    """The IM templates of a deployment by name (file stem), those matching ``patterns``."""
-    folder = f"{deployment}/im/"
-    found = {p[len(folder):-5]: data for p, data in sorted(tree.items())
-             if p.startswith(folder) and p.endswith(".yaml") and "/" not in p[len(folder):]
-             and not p.endswith("/infras.yaml")}
-    return {name: data for name, data in found.items()
-            if not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)}
-
-
-def apply_templates(im, templates: Mapping[str, bytes], state: dict, save: Callable[[], None],
-                    *, timeout: float, interval: float) -> list[str]:
-    """Make IM hold exactly ``templates``; ``state['infrastructures']`` records
-    ``{template: {url, sha256}}`` and ``state['pending']`` a create in flight."""
-    from compiler.runtime.im import IMError
-
-    actions: list[str] = []
-    infras: dict = state.setdefault("infrastructures", {})
-    pending = state.get("pending")
-    if pending:  # a create was posted by a cycle that died before recording its answer
-        known = set(pending.get("known", ()))
-        recorded = {i["url"] for i in infras.values()}
-        new = [u for u in im.list() if u not in known and u not in recorded]
-        if len(new) == 1:
-            infras[pending["template"]] = {"url": new[0], "sha256": pending["sha256"]}
-            actions.append(f"adopted {pending['template']} ({new[0].rsplit('/', 1)[-1]})")
-        state.pop("pending")
-        save()
-    for name in sorted(set(infras) - set(templates)):
-        try:
-            im.destroy(infras[name]["url"])
-        except IMError as error:
-            if error.status != 404:
-                raise
-        del infras[name]
-        save()
-        actions.append(f"destroyed {name}")
-    for name, data in templates.items():
-        text, digest = data.decode(), _sha(data)
-        record = infras.get(name)
-        if record is not None:
-            try:
-                current = im.state(record["url"])
-            except IMError as error:
-                if error.status != 404:
-                    raise
-                current = None
-            if current is None or current.failed:
-                del infras[name]  # drift: IM lost it, or it failed; make it again
-                save()
-                actions.append(f"drift: {name} was {'gone' if current is None else current.state}")
-                record = None
-        if record is None:
-            state["pending"] = {"template": name, "sha256": digest, "known": sorted(im.list())}
-            save()
-            url = im.create(text, source=name)
-            infras[name] = {"url": url, "sha256": digest}
-            state.pop("pending")
-            save()
-            im.wait(url, timeout=timeout, interval=interval)
-            actions.append(f"created {name}")
-        elif record["sha256"] != digest:
-            try:
-                im.update(record["url"], text, source=name)
-            except IMError as error:
-                # IM 2.0 refuses some updates of services-only infrastructures (it re-creates
-                # the services it already has); replacing the infrastructure converges
-                if error.status != 400:
-                    raise
-                im.destroy(record["url"])
-                del infras[name]
-                state["pending"] = {"template": name, "sha256": digest,
-                                    "known": sorted(im.list())}
-                save()
-                infras[name] = {"url": im.create(text, source=name), "sha256": digest}
-                state.pop("pending")
-                save()
-                im.wait(infras[name]["url"], timeout=timeout, interval=interval)
-                actions.append(f"replaced {name}")
-                continue
-            record["sha256"] = digest
-            save()
-            im.wait(record["url"], timeout=timeout, interval=interval)
-            actions.append(f"updated {name}")
-    return actions
 
 
 # ------------------------------------------------------------------------------ re-placement
@@ -333,95 +250,156 @@ def _manifest_for(artifacts: Mapping[str, bytes], old: Mapping, cost: float,
 
 def reconcile_once(settings: Settings, *, im=None, metrics: MetricsSource | None = None,
                    now: float | None = None) -> Cycle:
-    from compiler.gitops import repo as gitrepo
-    from compiler.gitops.message import reconcile_message
-
+    """One cycle; never raises for what the user or the infrastructure got wrong: the Cycle
+    says ``failed`` with the error, and the next cycle starts over from the recorded state."""
     started = time.perf_counter()
     now = time.time() if now is None else now
     state_dir = settings.state_path()
-    reader = gitrepo.Reader(settings.repo)
     try:
         lock = WriteLock(state_dir / "reconcile.lock", f"the reconciler of {settings.repo}")
         lock.__enter__()
     except InvalidInput:
         return Cycle("locked", None, seconds=time.perf_counter() - started)
+    run = _Run(settings, im, metrics, now, started, state_dir)
     try:
-        state = _read_state(state_dir)
-
-        def save() -> None:
-            _write_state(state_dir, state)
-
-        branch = settings.branch or reader.current_branch() or "main"
-        head = reader.head_of(branch)
-        if head is None:
-            return Cycle("unchanged", None, seconds=time.perf_counter() - started)
-        tree = reader.read_tree(head, settings.prefix)
-        actions: list[str] = []
-        if im is not None:
-            actions += apply_templates(im, templates_of(tree, settings.templates), state, save,
-                                       timeout=settings.apply_timeout,
-                                       interval=settings.poll_interval)
-        if state.get("applied") != head:
-            state["applied"] = head
-            save()
-        fired: tuple[Trigger, ...] = ()
-        measured: dict[str, float] = {}
-        load = None
-        commit = commit_seconds = None
-        moves: tuple[str, ...] = ()
-        if metrics is not None and f"{CURRENT}/production_deployment.yaml" in tree:
-            qos = qos_of(tree)
-            times = metrics.response_times(settings.window, now, paths=qos.paths)
-            measured = {p.path.id: p.stats.mean for p in times.paths if p.stats}
-            if qos.throughput_component:
-                load = metrics.throughput(qos.throughput_component, settings.window, now)
-                load = load or None
-            memory = Memory.from_json(state.get("memory"))
-            planned = planned_load(tree)
-            fired, memory = assess(settings.policy, qos.paths, planned,
-                                   Sample(now, measured, load), memory)
-            state["memory"] = memory.to_json()
-            save()
-            if fired:
-                if settings.app_dir is None:
-                    raise InvalidInput([_no_app(settings)])
-                replacement = replace_current(
-                    settings.app_dir, tree, load=load or planned,
-                    measured_components={n: s.mean for n, s in times.components},
-                    now=now, mode=settings.mode, tolerance=settings.tolerance)
-                if replacement is not None:
-                    moves = replacement.moves
-                    details = [t.message for t in fired] + [
-                        f"measured load {load:.3g} req/s" if load else "load not measured",
-                        f"new cost {replacement.cost:.6g}"]
-                    message = reconcile_message(
-                        [_reason(t) for t in fired], moves[:3], details=details,
-                        trailers={"Aisprint-Applied": head,
-                                  "Aisprint-Load": f"{replacement.load:.6g}"})
-                    written = gitrepo.write(
-                        gitrepo.DeployTarget(Path(settings.repo), branch, settings.prefix),
-                        replacement.artifacts, message, expected_head=head,
-                        author=settings.author, committer=settings.author,
-                        push_to=settings.push_to)
-                    commit = written.commit
-                    commit_seconds = time.perf_counter() - started
-                    state["memory"] = changed(memory, now).to_json()
-                    save()
-                    if commit and im is not None:
-                        new_tree = reader.read_tree(commit, settings.prefix)
-                        actions += apply_templates(
-                            im, templates_of(new_tree, settings.templates), state, save,
-                            timeout=settings.apply_timeout, interval=settings.poll_interval)
-                        state["applied"] = commit
-                        save()
-                else:
-                    state["memory"] = changed(memory, now).to_json()  # no better placement
-                    save()
-        status = "replaced" if commit else ("applied" if actions else "unchanged")
-        return Cycle(status, commit or head, tuple(actions), fired, commit, moves, measured,
-                     load, time.perf_counter() - started, commit_seconds)
+        return run.cycle()
+    except AisprintError as error:
+        return run.failed(error)
     finally:
         lock.__exit__(None, None, None)
+
+
+class _Run:
+    """The working memory of one locked cycle (what it did so far, for a failure's report)."""
+
+    def __init__(self, settings: Settings, im, metrics, now: float, started: float,
+                 state_dir: Path):
+        from compiler.gitops import repo as gitrepo
+
+        self.settings, self.im, self.metrics = settings, im, metrics
+        self.now, self.started = now, started
+        self.state_dir = state_dir
+        self.reader = gitrepo.Reader(settings.repo)
+        self.state = _read_state(state_dir)
+        self.actions: list[str] = []
+        self.head: str | None = None
+
+    def save(self) -> None:
+        _write_state(self.state_dir, self.state)
+
+    def failed(self, error: AisprintError) -> Cycle:
+        hints = [d.hint for d in getattr(error, "diagnostics", ()) if d.hint]
+        codes = [d.code for d in getattr(error, "diagnostics", ())]
+        text = f"{codes[0]}: {error.args[0]}" if codes and not str(error).startswith(codes[0]) \
+            else str(error)
+        return Cycle("failed", self.head, tuple(self.actions), seconds=self._elapsed(),
+                     error=text + (f" (fix: {hints[0]})" if hints else ""))
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def apply(self, rev: str, tree: Mapping[str, bytes]) -> None:
+        """Make the infrastructure hold ``tree`` (the commit ``rev``), then record it."""
+        settings = self.settings
+        if self.im is not None:
+            apply_templates(self.im, templates_of(tree, settings.templates), self.state,
+                            self.save, self.actions, timeout=settings.apply_timeout,
+                            interval=settings.poll_interval)
+        if settings.oscar:
+            apply_oscar(tree, self.state, self.save, self.actions, patterns=settings.templates,
+                        environ=os.environ if settings.environ is None else settings.environ,
+                        im=self.im)
+        if self.state.get("applied") != rev:
+            self.state["applied"] = rev
+            self.save()
+
+    def cycle(self) -> Cycle:
+        from compiler.gitops import repo as gitrepo
+        from compiler.gitops.message import reconcile_message
+
+        settings, reader, state = self.settings, self.reader, self.state
+        branch = settings.branch or reader.current_branch() or "main"
+        head = self.head = reader.head_of(branch)
+        if head is None:
+            return Cycle("unchanged", None, seconds=self._elapsed())
+        tree = reader.read_tree(head, settings.prefix)
+        memory = Memory.from_json(state.get("memory"))
+        if state.get("applied") != head:
+            decided = decided_at(reader, head)
+            if decided is not None and (memory.last_change or 0) < decided:
+                memory = changed(memory, decided)  # committed by a cycle that died after it
+                state["memory"] = memory.to_json()
+                self.save()
+        self.apply(head, tree)
+        if self.metrics is None or f"{CURRENT}/production_deployment.yaml" not in tree:
+            return self._done(head)
+        qos = qos_of(tree)
+        times = self.metrics.response_times(settings.window, self.now, paths=qos.paths)
+        measured = {p.path.id: p.stats.mean for p in times.paths if p.stats}
+        load = None
+        if qos.throughput_component:
+            load = self.metrics.throughput(qos.throughput_component, settings.window,
+                                           self.now) or None
+        planned = planned_load(tree)
+        fired, memory = assess(settings.policy, qos.paths, planned,
+                               Sample(self.now, measured, load), memory)
+        state["memory"] = memory.to_json()
+        self.save()
+        if not fired:
+            return self._done(head, measured=measured, load=load)
+        if settings.app_dir is None:
+            raise InvalidInput([_no_app(settings)])
+        replacement = replace_current(
+            settings.app_dir, tree, load=load or planned,
+            measured_components={n: s.mean for n, s in times.components},
+            now=self.now, mode=settings.mode, tolerance=settings.tolerance)
+        if replacement is None:  # no better placement: wait a cooldown before asking again
+            state["memory"] = changed(memory, self.now).to_json()
+            self.save()
+            return self._done(head, fired, measured=measured, load=load)
+        details = [t.message for t in fired] + [
+            f"measured load {load:.3g} req/s" if load else "load not measured",
+            f"new cost {replacement.cost:.6g}"]
+        message = reconcile_message(
+            [_reason(t) for t in fired], replacement.moves[:3], details=details,
+            trailers={"Aisprint-Applied": head, "Aisprint-Load": f"{replacement.load:.6g}",
+                      DECIDED: _stamp(self.now)})
+        written = gitrepo.write(
+            gitrepo.DeployTarget(Path(settings.repo), branch, settings.prefix),
+            replacement.artifacts, message, expected_head=head, author=settings.author,
+            committer=settings.author, push_to=settings.push_to)
+        commit = self.head = written.commit
+        commit_seconds = self._elapsed()
+        state["memory"] = changed(memory, self.now).to_json()
+        self.save()
+        if commit:
+            self.apply(commit, reader.read_tree(commit, settings.prefix))
+        return Cycle("replaced" if commit else "unchanged", commit or head, tuple(self.actions),
+                     fired, commit, replacement.moves, measured, load, self._elapsed(),
+                     commit_seconds)
+
+    def _done(self, head: str, fired: tuple[Trigger, ...] = (), *,
+              measured: Mapping[str, float] | None = None, load: float | None = None) -> Cycle:
+        return Cycle("applied" if self.actions else "unchanged", head, tuple(self.actions),
+                     fired, measured=dict(measured or {}), load=load, seconds=self._elapsed())
+
+
+DECIDED = "Aisprint-Decided"
+
+
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def decided_at(reader, commit: str) -> float | None:
+    """When the reconciler decided the re-placement ``commit`` is (None for other commits)."""
+    from compiler.gitops.message import parse
+
+    value = parse(reader.message(commit)).trailer(DECIDED)
+    try:
+        return datetime.fromisoformat(value).timestamp() if value else None
+    except ValueError:
+        return None
 
 
 def planned_load(tree: Mapping[str, bytes]) -> float | None:

@@ -97,7 +97,7 @@ def test_deploy_then_a_violation_commits_a_new_placement_and_updates_im(
     assert [t.subject for t in cycle.triggers] == ["L1/local_constraint_1"]
     head = Reader(repo).head_of("main")
     assert cycle.commit == head
-    message = parse(Reader(repo)._git("log", "-1", "--format=%B", head))
+    message = parse(Reader(repo).message(head))
     assert message.subject.startswith("reconcile: L1/local_constraint_1 over its limit, moved "
                                       "blurry-faces-onnx to layer 2")
     assert any("30.5 s measured" in line for line in message.body)
@@ -198,6 +198,69 @@ def test_the_cli_judges_embedded_metrics_and_commits_a_re_placement(deployment, 
 
     manifest = json.loads(Reader(repo).read_tree(cycle["commit"])["aisprint/manifest.json"])
     Draft202012Validator(load_schema("manifest")).validate(manifest)  # still its schema's
-    assert manifest["current"]["load"] == manifest["placement"]["load"] == 1.0
+    assert manifest["placement"]["load"] == 1.0  # compiled for the expected load
+    assert manifest["current"]["load"] == cycle["load"] > 0.9  # re-placed for the measured one
     again = json.loads(aisprint(*args, env={"INFLUX_URL": ""}).stdout)
     assert again["status"] == "unchanged" and again["commit"] is None  # cooling down
+
+
+def oscar_environment(stub_url: str) -> dict[str, str]:
+    """The FDL's secrets and the Raspberry Pi cluster's endpoint and password (never in git)."""
+    return {**SECRETS, "OSCAR_ENDPOINT_MASK_DETECTION_LAYER1": stub_url,
+            "OSCAR_PASSWORD_MASK_DETECTION_LAYER1": "stub-pass"}
+
+
+def test_the_fdl_is_applied_and_oscar_drift_repaired(deployment, oscar_stub, tmp_path):
+    """With --oscar (and no IM): the FDL's Raspberry Pi service is created, a second cycle
+    only lists, a service deleted or edited on the cluster is put back, and once a
+    re-placement moves the face detector off that cluster its service is removed there."""
+    from compiler.runtime.metrics import EmbeddedStore
+
+    app, repo = deployment
+    config = settings(app, repo, tmp_path, oscar=True,
+                      environ=oscar_environment(oscar_stub.url))
+    now = time.time()
+    first = reconcile_once(config, now=now)
+    assert first.status == "applied", first.summary()
+    assert first.actions == ("oscar: created blurry-faces-onnx on mask-detection-layer1",)
+    service = oscar_stub.services["blurry-faces-onnx"]
+    assert service["labels"]["aisprint.io/application"] == "mask_detection"
+    assert service["script"].startswith("#!")  # the script, read from the commit
+    assert service["storage_providers"]["s3"]["mask-detection-layer4"]["secret_key"] == \
+        "aws-secret"  # filled from the environment, never committed
+
+    mutating = ("POST", "PUT", "DELETE")
+    before = sum(len(oscar_stub.calls(m)) for m in mutating)
+    idle = reconcile_once(config, now=now + 1)
+    assert idle.status == "unchanged" and not idle.actions
+    assert sum(len(oscar_stub.calls(m)) for m in mutating) == before
+
+    del oscar_stub.services["blurry-faces-onnx"]  # someone deleted it on the cluster
+    assert reconcile_once(config, now=now + 2).actions == (
+        "oscar: created blurry-faces-onnx on mask-detection-layer1",)
+    oscar_stub.services["blurry-faces-onnx"]["image"] = "someone/else:latest"
+    (action,) = reconcile_once(config, now=now + 3).actions
+    assert action == ("oscar: updated blurry-faces-onnx on mask-detection-layer1 "
+                      "(drift on the cluster: image)")
+    assert oscar_stub.services["blurry-faces-onnx"]["image"] == service["image"]
+
+    metrics = EmbeddedStore(tmp_path / "metrics.sqlite")
+    metrics.write_points(slow_points(now + 4))
+    moved = reconcile_once(config, metrics=metrics, now=now + 4)
+    assert moved.status == "replaced", moved.summary()
+    assert moved.actions == ("oscar: deleted blurry-faces-onnx on mask-detection-layer1",)
+    assert oscar_stub.services == {}
+    state = json.loads((tmp_path / "state" / "reconcile-state.json").read_text())
+    assert state["oscar"] == {} and state["applied"] == moved.commit
+    assert reconcile_once(config, metrics=metrics, now=now + 5).actions == ()
+
+
+def test_a_cluster_that_cannot_be_reached_fails_the_cycle_with_a_fix(deployment, tmp_path):
+    app, repo = deployment
+    config = settings(app, repo, tmp_path, oscar=True, environ=SECRETS)
+    cycle = reconcile_once(config)
+    assert cycle.status == "failed"
+    assert cycle.error.startswith("AIS993: no endpoint for OSCAR cluster "
+                                  "'mask-detection-layer1'")
+    assert "OSCAR_ENDPOINT_MASK_DETECTION_LAYER1" in cycle.error
+    assert "failed at" in cycle.summary() and cycle.to_json()["status"] == "failed"
