@@ -191,11 +191,12 @@ CODES: dict[str, CodeInfo] = {
     "AIS950": _e("github-event-invalid", "The GitHub event payload or environment the action runs in cannot be used."),
     "AIS951": _e("identity-invalid", "An author or committer is not of the form 'Name <email>'."),
     # local backend (aisprint up / down)
+    "AIS956": _e("local-repository-not-git", "`aisprint up` needs a git repository to compile into and to run the reconciler on, and the folder given is a plain one."),
     "AIS966": _e("local-already-running", "A local backend already runs from this state folder; stop it with `aisprint down` or use another --state."),
     "AIS967": _e("local-no-inputs", "The folder of files `aisprint up` should process does not exist or is empty (pass --images DIR or --no-images)."),
     "AIS968": _e("local-deployment-invalid", "The compiled deployment cannot be run locally (no such deployment, no service, a storage path or a design's main.py missing)."),
     "AIS969": _e("local-service-failed", "A service's main.py cannot be loaded in its worker, or a run of it failed."),
-    "AIS970": _e("local-start-failed", "The local backend (or its background process) could not start, or a part of it is not available yet."),
+    "AIS970": _e("local-start-failed", "The local backend (its background process, or the reconciler beside it) could not start."),
     "AIS965": _e("reconcile-no-application", "A reconcile trigger fired but the reconciler does not know the application's sources, so it cannot re-place."),
 }
 

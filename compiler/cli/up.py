@@ -90,10 +90,33 @@ def _progress(enabled: bool, services: list[str]):
 def _compile(app_dir: Path, out: Path, quiet: bool) -> Path:
     from compiler.runtime.local import compile_into
 
-    repo, count = compile_into(app_dir, out)
+    done = compile_into(app_dir, out)
     if not quiet:
-        say(f"✓ compiled {app_dir} ({count} files) into {out}/aisprint")
-    return repo
+        what = f"committed {done.commit[:12]}" if done.commit else \
+            f"unchanged at {done.head[:12]}"
+        say(f"✓ compiled {app_dir} ({done.files} files) into the git repository {out}: {what}")
+    return done.repo
+
+
+def _use_reconciler(wanted: bool | None, repo: Path, quiet: bool) -> bool:
+    """On by default; it follows a git branch, so a plain folder (--no-compile) goes without
+    it (a note), or is refused when --reconcile was asked for."""
+    from compiler.runtime import local
+
+    if wanted is False:
+        return False
+    if local.is_git_repository(repo):
+        return True
+    if wanted is None:
+        if not quiet:
+            say(f"note: {repo} is not a git repository, so no reconciler runs beside the "
+                "backend (compile into it with `aisprint up APP` or `aisprint compile APP "
+                "--repo DIR`)")
+        return False
+    raise local.LocalError(local._fail(
+        "AIS956", f"--reconcile needs a git repository and {repo} is a plain folder",
+        "let up compile into it (drop --no-compile; the folder must then be empty or a git "
+        "repository), or pass --no-reconcile", repo).diagnostics)
 
 
 def _images(images: str | None, no_images: bool) -> Path | None:
@@ -138,9 +161,20 @@ def up(
                                      "in the background (stop it with `aisprint down`)."),
     exit_when_done: bool = typer.Option(False, "--exit-when-done",
                                         help="Stop once the inputs are processed."),
-    reconcile: bool = typer.Option(False, "--reconcile/--no-reconcile",
-                                   help="Also run the reconciler on the compiled repository "
-                                        "(not available yet)."),
+    reconcile: bool | None = typer.Option(
+        None, "--reconcile/--no-reconcile",
+        help="Run the reconciler beside the backend (default: on when the compiled tree is a "
+             "git repository): it judges the metrics the workers write and commits "
+             "re-placements, which the backend follows. Its log: <state>/logs/reconciler.log."),
+    reconcile_interval: float = typer.Option(5.0, "--reconcile-interval", min=0.1,
+                                             help="Seconds between the reconciler's cycles."),
+    reconcile_for: float = typer.Option(
+        60.0, "--reconcile-for", min=0.0,
+        help="Seconds a QoS violation (or a load out of its band) must last before the "
+             "reconciler re-places (its --for)."),
+    reconcile_cooldown: float = typer.Option(
+        300.0, "--reconcile-cooldown", min=0.0,
+        help="Seconds after a re-placement during which the reconciler fires nothing."),
     child: bool = typer.Option(False, "--detached-child", hidden=True),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
                                         help="text or json (the summary)."),
@@ -156,6 +190,12 @@ def up(
     <state>/buckets/<bucket>/<path> as the FDL names them; file names carry each request's
     session as aisprint-<uuid>-<name>.
 
+    The application is committed to the git repository <state>/repo (a new commit only when
+    it changed), and the reconciler runs beside the backend on it (--no-reconcile: not):
+    when a QoS constraint stays violated it commits a new placement, and the backend reloads
+    the services that moved. `aisprint down` stops the backend, its workers and the
+    reconciler.
+
     Examples:
 
       aisprint up examples/mask_detection --images ../shared/images
@@ -163,6 +203,8 @@ def up(
       aisprint up examples/mask_detection -d && aisprint down
 
       aisprint up APP --images photos/ --exit-when-done -o json
+
+      aisprint up APP --no-reconcile     # the backend alone
     """
     from compiler.runtime import local
 
@@ -183,24 +225,27 @@ def up(
     files = local.input_files(inputs) if inputs else []
     quiet = output is OutputFormat.json
     if not child:
-        if reconcile:
-            local.start_reconciler(repo, state_dir, app)
         if not no_compile:
             state_dir.mkdir(parents=True, exist_ok=True)
             _compile(app, repo, quiet)
         local.load_topology(repo, deployment)  # refuse now what the backend could not run
-        if detach:
-            _detach(app_dir, state_dir, repo, deployment, routing, parallel, timeout, inputs,
-                    output)
-            return
+    from compiler.runtime.local_reconcile import ReconcilerOptions
+
+    options = ReconcilerOptions(reconcile_interval, reconcile_for, reconcile_cooldown) \
+        if _use_reconciler(reconcile, repo, quiet or child) else None
+    if detach and not child:
+        _detach(app_dir, state_dir, repo, deployment, routing, parallel, timeout, inputs,
+                output, options)
+        return
     _serve(app, state_dir, repo, deployment, routing, parallel, timeout, files,
-           exit_when_done, output, child)
+           exit_when_done, output, child, options)
 
 
 def _serve(app: Path, state_dir: Path, repo: Path, deployment: str, routing: str,
            parallel: int | None, timeout: float, files: list[Path], exit_when_done: bool,
-           output: OutputFormat, child: bool) -> None:
+           output: OutputFormat, child: bool, options) -> None:
     from compiler.runtime import local
+    from compiler.runtime.local_reconcile import Reconciler
 
     for name in (SUMMARY_FILE, FAILED_FILE):
         (state_dir / name).unlink(missing_ok=True)
@@ -215,21 +260,47 @@ def _serve(app: Path, state_dir: Path, repo: Path, deployment: str, routing: str
         metrics = local.open_metrics(state_dir, app_name=app.name)
         services = [s.name for s in topology.services]
         quiet = output is OutputFormat.json or child
+        talk = child or output is OutputFormat.text  # a child's talk goes to its log
+        reconciler = None
         with _progress(not quiet and bool(files), services) as update:
+            def on_event(event) -> None:
+                update(event)
+                if talk and event.get("event") == "reloaded":
+                    say(f"{time.strftime('%H:%M:%S')} the deployment changed in {repo}: "
+                        f"reloaded (stopped {', '.join(event['stopped']) or 'nothing'}; "
+                        f"started {', '.join(event['started']) or 'nothing'})")
+                elif talk and event.get("event") == "error":
+                    say(f"{time.strftime('%H:%M:%S')} error: {event['error']}")
+
             backend = local.LocalBackend(topology, state_dir, metrics, routing=routing,
                                          max_parallel=parallel, timeout=timeout,
-                                         on_event=update)
-            backend.start()
+                                         on_event=on_event)
             try:
+                backend.start()
+                if options is not None:
+                    reconciler = Reconciler.start(repo, app if app.is_dir() else None,
+                                                  state_dir, options, app_name=app.name)
+                    backend.update_up_file(reconciler={"pid": reconciler.pid,
+                                                       "log": str(reconciler.log)})
+                    if not quiet:
+                        say(f"✓ reconciler running beside the backend (pid {reconciler.pid}, "
+                            f"a cycle every {options.interval:g} s, log {reconciler.log})")
                 since = time.time()
                 if files:
                     backend.upload(files)
                     while not backend.wait_idle(timeout=0.5) and not stop.is_set():
                         pass
-                summary = local.summarize_run(backend, since, len(files)).to_json()
+                done = time.time()
+                if reconciler is not None and exit_when_done:
+                    # a cycle ending after the batch, so the summary holds its verdict
+                    reconciler.wait_cycles(len(reconciler.cycles()) + 1,
+                                           timeout=options.interval + 60)
+                summary = local.summarize_run(backend, since, len(files), done).to_json()
                 summary["state"] = str(state_dir)
+                summary["repo"] = str(repo)
                 summary["inputs_folder"] = [str(backend.buckets / s.inputs[0].path)
-                                            for s in topology.entry_services()]
+                                            for s in backend.topology.entry_services()]
+                summary["reconciler"] = reconciler.to_json() if reconciler else None
                 (state_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2,
                                                                  sort_keys=True) + "\n")
                 if not child:
@@ -240,11 +311,18 @@ def _serve(app: Path, state_dir: Path, repo: Path, deployment: str, routing: str
                     folders = ", ".join(summary["inputs_folder"])
                     say(f"running (pid {os.getpid()}): drop files into {folders}; "
                         "Ctrl-C stops")
+                reported = False
                 while not stop.wait(0.5):
-                    pass
+                    if reconciler is not None and not reported \
+                            and reconciler.exit_code() is not None:
+                        reported = True
+                        if talk:
+                            say(_reconciler_line(reconciler.to_json(), reconciler.last_line()))
             except KeyboardInterrupt:
                 pass
             finally:
+                if reconciler is not None:
+                    reconciler.stop()
                 backend.stop()
         if not child and output is OutputFormat.text and not exit_when_done:
             say("stopped")
@@ -264,11 +342,32 @@ def _report(summary: dict, state_dir: Path, output: OutputFormat, processed: boo
         print(f"✓ {summary['inputs']} input(s) processed end to end in "
               f"{summary['seconds']:.1f} s (metrics: {summary['metrics_store']})")
         _print_summary(summary, state_dir)
+    if summary.get("reconciler"):
+        print(_reconciler_line(summary["reconciler"]))
+
+
+def _reconciler_line(info: dict, last_line: str = "") -> str:
+    """The reconciler in one line: where it runs, its log, and what its last cycle did."""
+    if not info["running"]:
+        why = f": {last_line}" if last_line else ""
+        return (f"✗ the reconciler (pid {info['pid']}) exited with code {info['exit_code']}"
+                f"{why} — see {info['log']}; the backend runs on without it")
+    last = info.get("last")
+    if last is None:
+        verdict = "no cycle yet"
+    elif last.get("commit"):
+        verdict = f"last cycle committed {last['commit'][:12]} ({', '.join(last['moves'])})"
+    elif last.get("status") == "failed":
+        verdict = f"last cycle failed: {last.get('error', '')}"
+    else:
+        verdict = f"last cycle {last['status']} at {(last.get('head') or 'nothing')[:12]}"
+    return (f"reconciler: pid {info['pid']}, a cycle every {info['interval']:g} s, "
+            f"{info['cycles']} cycle(s), {verdict}; log {info['log']}")
 
 
 def _detach(app_dir: str, state_dir: Path, repo: Path, deployment: str, routing: str,
             parallel: int | None, timeout: float, inputs: Path | None,
-            output: OutputFormat) -> None:
+            output: OutputFormat, options) -> None:
     from compiler.runtime import local
 
     command = [sys.executable, "-m", "compiler.cli.main", "up", str(Path(app_dir).resolve()),
@@ -276,6 +375,12 @@ def _detach(app_dir: str, state_dir: Path, repo: Path, deployment: str, routing:
                "--deployment", deployment, "--routing", routing, "--timeout", str(timeout),
                "--detached-child"]
     command += ["--images", str(Path(inputs).resolve())] if inputs else ["--no-images"]
+    if options is None:
+        command += ["--no-reconcile"]
+    else:
+        command += ["--reconcile", "--reconcile-interval", f"{options.interval:g}",
+                    "--reconcile-for", f"{options.violation_window:g}",
+                    "--reconcile-cooldown", f"{options.cooldown:g}"]
     if parallel:
         command += ["--parallel", str(parallel)]
     for name in (SUMMARY_FILE, FAILED_FILE):
@@ -296,7 +401,9 @@ def _detach(app_dir: str, state_dir: Path, repo: Path, deployment: str, routing:
     summary = json.loads((state_dir / SUMMARY_FILE).read_text())
     _report(summary, state_dir, output, bool(summary["inputs"]))
     if output is OutputFormat.text:
-        say(f"running in the background (pid {process.pid}, log {log}); "
+        info = summary.get("reconciler")
+        beside = f"; the reconciler: pid {info['pid']}, log {info['log']}" if info else ""
+        say(f"running in the background (pid {process.pid}, log {log}{beside}); "
             f"stop it with: aisprint down --state {state_dir}")
 
 
@@ -306,8 +413,9 @@ def down(
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
                                         help="text or json."),
 ) -> None:
-    """Stop everything `aisprint up` started from a state folder (the backend and its
-    workers, by the PIDs it recorded there). Buckets, logs and metrics are kept.
+    """Stop everything `aisprint up` started from a state folder (the backend, its workers
+    and the reconciler, by the PIDs it recorded there). Buckets, logs, metrics and the
+    repository are kept.
 
     Example:
 

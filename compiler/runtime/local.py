@@ -38,12 +38,15 @@ OSCAR semantics, locally:
 State folder: ``buckets/``, ``work/`` (runs in progress), ``logs/<service>.log`` (the
 components' output), ``jobs.jsonl`` (one line per run), ``seen/<service>.txt`` (files already
 taken — name, size, time — so a restart does not run them again), ``up.json`` (PIDs of the
-backend and its workers, for ``aisprint down``).
+backend, its workers and the reconciler, for ``aisprint down``; the deployment's fingerprint
+and how many times it was reloaded).
 
-The reconciler's hook: the backend re-reads the deployment when its files change in the
-repository (``topology_fingerprint``) and restarts the services that changed, so a reconciler
-that commits a new ``current_deployment`` into the repository the backend runs from is applied
-without further calls; ``start_reconciler`` is where ``aisprint up --reconcile`` will start it.
+The reconciler beside it: ``compile_into`` commits the compiled tree to a git repository
+(``<state>/repo``) through the GitOps writer, which keeps that repository's work tree in step
+with its branch. The backend runs from the work tree and re-reads the deployment when its files
+change (``topology_fingerprint``, recorded in ``up.json``), restarting the services that
+changed — so a reconciler that commits a new ``current_deployment`` there (``aisprint up``
+starts one, ``compiler.runtime.local_reconcile``) is applied without further calls.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,7 @@ from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.runtime.metrics import (
     ExecutionTimePoint,
+    MetricsConfig,
     MetricsSource,
     QoSPath,
     load_qos,
@@ -85,6 +89,7 @@ UP_FILE = "up.json"
 SESSION_RE = re.compile(
     r"^aisprint-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
 WORKER_MODULE = "compiler.runtime.local_worker"
+RECONCILER_COMMAND = "compiler.cli.main reconcile "  # in the reconciler's command line
 RELOAD_CHECK = 2.0  # seconds between looks at the repository for a new deployment
 
 
@@ -472,6 +477,7 @@ class LocalBackend:
         self._dirty = True
         self._scanner: threading.Thread | None = None
         self._fingerprint = ""
+        self.reloads = 0  # deployments re-read since start (a commit changed them)
         self.records: list[JobRecord] = []
         self.skipped: list[tuple[str, str]] = []  # (service, input) not taken: another branch
         self.started = 0.0
@@ -546,7 +552,8 @@ class LocalBackend:
             data = {}
         data.update({"pid": os.getpid(), "workers": self.worker_pids(),
                      "repo": str(self.topology.repo), "deployment": self.topology.deployment,
-                     "started": self.started, "state": str(self.state)})
+                     "started": self.started, "state": str(self.state),
+                     "fingerprint": self._fingerprint, "reloads": self.reloads})
         data.update(extra or {})
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -687,6 +694,7 @@ class LocalBackend:
         self.topology = new
         self._start_services(fresh[n] for n in added)
         self._fingerprint = fingerprint
+        self.reloads += 1
         self.update_up_file()
         self.notify()
         self.on_event({"event": "reloaded", "stopped": changed, "started": added})
@@ -970,12 +978,17 @@ def _wait_gone(pids: Sequence[int], timeout: float) -> list[int]:
 
 def stop_backend(state_dir: Path, timeout: float = 15.0) -> list[tuple[int, str]]:
     """Stop what ``aisprint up`` started from ``state_dir``, by the PIDs it recorded: the
-    backend (SIGTERM, then SIGKILL after ``timeout``) and any worker still alive. Returns
-    ``(pid, what)`` of every process stopped; a PID now used by another program is left."""
+    backend (SIGTERM, then SIGKILL after ``timeout``), and any worker or reconciler still
+    alive. Returns ``(pid, what)`` of every process stopped; a PID now used by another program
+    is left."""
     data = read_up_file(state_dir) or {}
     stopped: list[tuple[int, str]] = []
     workers = [p for p in data.get("workers") or [] if isinstance(p, int)
                and WORKER_MODULE in (_cmdline(p) or "")]
+    reconciler = (data.get("reconciler") or {}).get("pid") \
+        if isinstance(data.get("reconciler"), Mapping) else None
+    if not (isinstance(reconciler, int) and RECONCILER_COMMAND in (_cmdline(reconciler) or "")):
+        reconciler = None
     main = data.get("pid")
     if isinstance(main, int) and main != os.getpid():
         line = _cmdline(main)
@@ -992,6 +1005,13 @@ def stop_backend(state_dir: Path, timeout: float = 15.0) -> list[tuple[int, str]
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone([pid], 5)
         stopped.append((pid, "worker"))
+    if reconciler is not None:  # the backend stops the reconciler it started; else here
+        if _cmdline(reconciler) is not None:
+            os.kill(reconciler, signal.SIGTERM)
+            if _wait_gone([reconciler], 10):
+                os.kill(reconciler, signal.SIGKILL)
+                _wait_gone([reconciler], 5)
+        stopped.append((reconciler, "reconciler"))
     (Path(state_dir) / UP_FILE).unlink(missing_ok=True)
     return stopped
 
@@ -1027,39 +1047,82 @@ def input_files(images: Path) -> list[Path]:
     return files
 
 
-def compile_into(app_dir: Path, out: Path) -> tuple[Path, int]:
-    """Compile ``app_dir`` into ``out`` (atomically); returns the tree and its file count."""
-    from compiler.compile import build, write_tree
+@dataclass(frozen=True)
+class Compiled:
+    """What ``compile_into`` left in the repository."""
 
-    result = build(str(app_dir), max_deployments=0)
-    write_tree(str(out), result.artifacts)
-    return Path(out), len(result.artifacts)
+    repo: Path
+    head: str  # the branch head: the tree the backend runs
+    commit: str | None  # the commit made, None when the tree was already this one
+    files: int
+
+
+def compile_into(app_dir: Path, out: Path) -> Compiled:
+    """Compile ``app_dir`` and commit it to the git repository ``out`` (created when missing)
+    through the GitOps writer (``compiler.deploy.commit``), which keeps the work tree — what
+    the backend reads — in step with the branch. An unchanged application makes no commit."""
+    from compiler.deploy import commit
+    from compiler.gitops.repo import Reader
+
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not (out / ".git").exists():
+        raise _fail("AIS956", f"{out} holds files but is not a git repository (an older "
+                    "`aisprint up` compiled into it as a plain folder?)",
+                    f"remove it (rm -r {out}) so that up commits the compiled tree there, or "
+                    "pass another --out", out)
+    result, _plan = commit(app_dir, repo=out)
+    _ignore_bytecode(out)
+    head = result.commit or result.previous or ""
+    return Compiled(out, head, result.commit, len(Reader(out).read_tree(head)))
+
+
+def _ignore_bytecode(repo: Path) -> None:
+    """Workers import the designs' main.py from the work tree: their ``__pycache__`` must not
+    count as hand edits of the compiled tree (the writer refuses to write over those)."""
+    exclude = Path(repo) / ".git" / "info" / "exclude"
+    try:
+        lines = exclude.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    missing = [p for p in ("__pycache__/", "*.pyc") if p not in lines]
+    if missing:
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        exclude.write_text("\n".join([*lines, *missing]) + "\n", encoding="utf-8")
+
+
+def is_git_repository(path: Path) -> bool:
+    return (Path(path) / ".git").exists()
+
+
+def metrics_config(state_dir: Path, app_name: str = "",
+                   environ: Mapping[str, str] | None = None) -> MetricsConfig:
+    """Where the backend writes its metrics: InfluxDB when the INFLUX_* environment names one,
+    else the embedded store ``<state>/metrics.sqlite`` (given as a path, so a reconciler with
+    another state folder reads the same store)."""
+    from compiler.runtime.metrics import load_config
+
+    config = load_config(None, environ, app_name=app_name)
+    if config.backend == "embedded" and not config.store:
+        config = replace(config, store=str(Path(state_dir).resolve() / "metrics.sqlite"))
+    return config
 
 
 def open_metrics(state_dir: Path, app_name: str = "",
                  environ: Mapping[str, str] | None = None) -> MetricsSource:
     """InfluxDB when the INFLUX_* environment names one (its database created when it is
     InfluxDB 1.x), else the embedded store in the state folder."""
-    from compiler.runtime.metrics import InfluxV1Source, load_config, open_source
+    from compiler.runtime.metrics import InfluxV1Source, open_source
 
-    source = open_source(load_config(None, environ, app_name=app_name),
+    source = open_source(metrics_config(state_dir, app_name, environ),
                          state_dir=Path(state_dir), environ=environ)
     if isinstance(source, InfluxV1Source):
         source.ensure_database()
     return source
 
 
-def start_reconciler(repo: Path, state_dir: Path, app_dir: Path | None = None) -> None:
-    """The hook ``aisprint up --reconcile`` calls to run the reconciler beside the local
-    backend. The backend already follows the repository (it reloads when
-    ``current_deployment`` changes), so a reconciler only needs to commit there."""
-    raise _fail("AIS970", "the reconciler cannot run beside the local backend yet",
-                "start without --reconcile; run `aisprint reconcile` on the repository "
-                f"{repo} yourself: the backend follows its current_deployment", state_dir)
-
-
-__all__ = ["ComponentSummary", "Job", "JobRecord", "LocalBackend", "LocalError", "PathSummary",
-           "Service", "Storage", "Summary", "Topology", "aisprint_root", "chosen_successors",
-           "load_topology", "parallelism", "read_up_file", "running_backend",
-           "session_of", "start_reconciler", "stop_backend", "summarize_run",
-           "topology_fingerprint", "with_session"]
+__all__ = ["Compiled", "ComponentSummary", "Job", "JobRecord", "LocalBackend", "LocalError",
+           "PathSummary", "Service", "Storage", "Summary", "Topology", "aisprint_root",
+           "chosen_successors", "compile_into", "is_git_repository", "load_topology",
+           "metrics_config", "open_metrics", "parallelism", "read_up_file", "running_backend",
+           "session_of", "stop_backend", "summarize_run", "topology_fingerprint",
+           "with_session"]

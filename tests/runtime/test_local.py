@@ -92,9 +92,8 @@ def test_a_missing_deployment_is_a_diagnostic(tmp_path):
 
 @pytest.fixture(scope="module")
 def compiled(prepared_examples, tmp_path_factory):
-    repo, _ = local.compile_into(prepared_examples["mask_detection"],
-                                 tmp_path_factory.mktemp("compiled"))
-    return repo
+    return local.compile_into(prepared_examples["mask_detection"],
+                              tmp_path_factory.mktemp("compiled") / "repo").repo
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +218,8 @@ def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
     assert up.returncode == 0, up.stdout + up.stderr
     assert "1 input(s) processed end to end" in up.stdout
     recorded = json.loads((state / "up.json").read_text())
-    pids = [recorded["pid"], *recorded["workers"]]
-    assert len(pids) >= 4 and all(_alive(p) for p in pids)  # backend + a worker per service
+    pids = [recorded["pid"], *recorded["workers"], recorded["reconciler"]["pid"]]
+    assert len(pids) >= 5 and all(_alive(p) for p in pids)  # backend + a worker per service
     again = subprocess.run([*cli, "up", str(prepared_examples["mask_detection"]), "--state",
                             str(state), "--no-images", "--detach"], capture_output=True,
                            text=True, timeout=60)
@@ -229,6 +228,7 @@ def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
                           text=True, timeout=60)
     assert down.returncode == 0, down.stderr
     assert f"stopped backend (pid {recorded['pid']})" in down.stdout
+    assert f"stopped reconciler (pid {recorded['reconciler']['pid']})" in down.stdout
     deadline = time.monotonic() + 10
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
