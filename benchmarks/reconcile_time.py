@@ -1,5 +1,6 @@
 """How fast the reconciler reacts: a QoS violation appearing in InfluxDB → the new commit → IM
-done applying it, with one cycle a second; and the cycle time when nothing changed.
+done applying it, with one cycle a second; and the cycle time when nothing changed. Each
+cycle applies the IM templates and the OSCAR FDL (``--oscar``).
 
 Real parts on loopback: influxd (Debian), IM from its own venv (installed on first use into
 .tools/im-venv) with IM's OSCAR connector talking to the recording OSCAR stand-in, a git
@@ -46,14 +47,17 @@ def one_run(work: Path, im_url: str, custom_types: Path, influx_url: str, run: i
                           "password = b\n",
                # secrets the templates reference, filled at apply time (stand-in values)
                "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-               "MINIO_SECRET_KEY_MASK_DETECTION_LAYER3": "bench"}
+               "MINIO_SECRET_KEY_MASK_DETECTION_LAYER3": "bench",
+               # the FDL applied beside IM (--oscar): the Raspberry Pi cluster is the stand-in
+               "OSCAR_ENDPOINT_MASK_DETECTION_LAYER1": stub.url,
+               "OSCAR_PASSWORD_MASK_DETECTION_LAYER1": "stub"}
         im = IMClient(im_url, load_auth(environ=env), custom_types=custom_types,
                       local_imports=True, environ=env, retry=RetryPolicy(3, 0.2))
         metrics = InfluxV1Source(influx_url, database=f"bench{run}")
         metrics.ensure_database()
         settings = Settings(repo=repo, app_dir=app, state_dir=work / f"state{run}",
                             policy=Policy(window=0, cooldown=60), window=60, poll_interval=0.2,
-                            templates=("*-layer1",))
+                            templates=("*-layer1",), oscar=True, environ=env)
         reconcile_once(settings, im=im, metrics=metrics)  # the first apply
         idle = []
         for _ in range(5):

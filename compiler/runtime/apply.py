@@ -10,8 +10,9 @@ reconciler's ``state`` mapping, saved (``save()``) after every call that changes
 * ``state["infrastructures"]``: ``{template: {url, sha256[, oscar_endpoint]}}``;
 * ``state["pending"]``: a create posted but not yet recorded (a process killed in between
   adopts the new infrastructure at the next cycle instead of posting it again);
-* ``state["oscar"]``: ``{cluster: endpoint}`` of the clusters holding our services, recorded
-  before they are touched, so a cluster that leaves the FDL is still cleaned.
+* ``state["oscar"]``: ``{cluster: {endpoint, services: {name: spec digest}}}`` of the clusters
+  holding our services, the endpoint recorded before they are touched (so a cluster that
+  leaves the FDL is still cleaned), the services once the cluster holds them.
 
 Each step appends what it did to ``actions`` as it goes, so a failure still reports the steps
 done before it.
@@ -182,21 +183,23 @@ def apply_oscar(tree: Mapping[str, bytes], state: MutableMapping, save: Save,
     for cluster in sorted({s.cluster for s in desired}):
         endpoint = environ.get(env_name("OSCAR_ENDPOINT", cluster)) or \
             _endpoint_from_im(im, state, cluster, save)
-        if endpoint and clusters.get(cluster) != endpoint:
-            clusters[cluster] = endpoint
+        if endpoint and clusters.get(cluster, {}).get("endpoint") != endpoint:
+            clusters[cluster] = {"endpoint": endpoint, "services": {}}
             save()
     if not desired and not clusters:
         return
     extra = {} if client_factory is None else {"client_factory": client_factory}
-    result = apply_services(desired, dict(clusters), owner=owner_of(tree), environ=environ,
-                            **extra)
+    result = apply_services(desired, {c: r["endpoint"] for c, r in clusters.items()},
+                            owner=owner_of(tree), environ=environ, **extra)
     for action in result.actions:
         if action.mutating:
             reason = f" ({action.reason})" if action.action == "update" else ""
             actions.append(f"oscar: {action.action}d {action.service} on {action.cluster}"
                            f"{reason}")
-    left = set(clusters) - {s.cluster for s in desired}
-    if left:  # cleaned of our services: no longer ours to watch
-        for cluster in left:
-            del clusters[cluster]
+    applied = {cluster: {"endpoint": record["endpoint"],
+                         "services": {s.name: s.digest for s in desired if s.cluster == cluster}}
+               for cluster, record in clusters.items()
+               if any(s.cluster == cluster for s in desired)}
+    if applied != clusters:  # clusters that left the FDL are cleaned: no longer ours to watch
+        state["oscar"] = applied
         save()

@@ -225,6 +225,10 @@ def test_the_fdl_is_applied_and_oscar_drift_repaired(deployment, oscar_stub, tmp
     assert first.actions == ("oscar: created blurry-faces-onnx on mask-detection-layer1",)
     service = oscar_stub.services["blurry-faces-onnx"]
     assert service["labels"]["aisprint.io/application"] == "mask_detection"
+    recorded = json.loads((tmp_path / "state" / "reconcile-state.json").read_text())["oscar"]
+    assert recorded == {"mask-detection-layer1": {
+        "endpoint": oscar_stub.url,
+        "services": {"blurry-faces-onnx": service["labels"]["aisprint.io/spec"]}}}
     assert service["script"].startswith("#!")  # the script, read from the commit
     assert service["storage_providers"]["s3"]["mask-detection-layer4"]["secret_key"] == \
         "aws-secret"  # filled from the environment, never committed
