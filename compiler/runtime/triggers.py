@@ -7,7 +7,8 @@ Hysteresis, so a placement does not flap:
 
 * a limit must be exceeded for ``window`` seconds in a row before it fires, and its clock
   restarts only once the measure is back under ``(1 - margin)`` of the limit;
-* the measured load must stay outside ``planned × (1 ± band)`` for ``window`` seconds;
+* the measured load must stay outside ``planned × (1 ± band)`` for ``window`` seconds, measured
+  in every cycle of them (a cycle with no traffic restarts the clock);
 * after a change, nothing fires for ``cooldown`` seconds (the new placement must settle).
 """
 
@@ -88,7 +89,9 @@ def assess(policy: Policy, limits: tuple[QoSPath, ...], planned_load: float | No
                 "qos", limit.id, measured, limit.threshold, since,
                 f"{describe(limit)} over its limit: {measured:.3g} s measured for "
                 f"{now - since:.0f} s (limit {limit.threshold:.3g} s)"))
-    load_out_since = memory.load_out_since
+    # a window without traffic says nothing about the load: the clock restarts, so a quiet
+    # spell between two batches never counts as time out of the band
+    load_out_since = None if sample.load is None else memory.load_out_since
     if sample.load is not None and planned_load:
         low, high = planned_load * (1 - policy.band), planned_load * (1 + policy.band)
         if low <= sample.load <= high:

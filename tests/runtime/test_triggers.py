@@ -63,3 +63,12 @@ def test_no_traffic_means_no_verdict_and_memory_round_trips_through_json():
     again = Memory.from_json(json.loads(json.dumps(memory.to_json())))
     assert again == memory and again.over_since == {PATH.id: 0}
 
+
+
+def test_a_window_without_traffic_restarts_the_load_clock():
+    """A batch below the band, a quiet spell (load unknown), then one request: the quiet spell
+    is not time out of the band, so nothing fires until the load is out for a whole window."""
+    fired, _ = run([Sample(0, {}, load=0.5), Sample(5, {}, load=None),
+                    Sample(91, {}, load=0.02), Sample(95, {}, load=0.02),
+                    Sample(101, {}, load=0.02)])
+    assert fired == [[], [], [], [], ["load"]]
