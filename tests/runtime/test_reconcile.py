@@ -268,3 +268,29 @@ def test_a_cluster_that_cannot_be_reached_fails_the_cycle_with_a_fix(deployment,
                                   "'mask-detection-layer1'")
     assert "OSCAR_ENDPOINT_MASK_DETECTION_LAYER1" in cycle.error
     assert "failed at" in cycle.summary() and cycle.to_json()["status"] == "failed"
+
+
+def test_two_reconciler_processes_started_together_re_place_once(deployment, tmp_path):
+    """Two `aisprint reconcile --once` on one repository and state, started at the same
+    moment with a violation to act on: one re-places, the other finds the lock held (or, when
+    it came second, the placement already changed and cooling down); one commit in all."""
+    from compiler.runtime.metrics import EmbeddedStore
+
+    app, repo = deployment
+    state = tmp_path / "state"
+    EmbeddedStore(state / "metrics.sqlite").write_points(slow_points(time.time()))
+    args = [sys.executable, "-m", "compiler.cli.main", "reconcile", str(repo), "--once",
+            "--app", str(app), "--state", str(state), "--for", "0", "-o", "json"]
+    env = {**os.environ, "INFLUX_URL": ""}
+    children = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+    cycles = []
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        cycles.append(json.loads(out))
+    statuses = sorted(c["status"] for c in cycles)
+    assert statuses in (["locked", "replaced"], ["replaced", "unchanged"]), cycles
+    history = Reader(repo)._git("rev-list", "main").split()
+    assert len(history) == 2
+    assert next(c for c in cycles if c["status"] == "replaced")["commit"] == history[0]
