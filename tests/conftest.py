@@ -29,6 +29,29 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def helm():
+    """The helm binary (.ci/run installs it into .tools/bin)."""
+    from compiler.verify import find_helm
+
+    found = find_helm()
+    if found is None:
+        pytest.skip("needs the helm binary (.ci/run installs it into .tools/bin)")
+    return found
+
+
 def copy_example(name: str, target: Path, *, models: bool = True) -> Path:
     """A private copy of an example, with its ONNX models prepared inside the copy."""
     app = target / name

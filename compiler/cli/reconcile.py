@@ -59,9 +59,10 @@ def reconcile(
 ) -> None:
     """Make the infrastructure match the repository, and re-place when the QoS or the load
     says so. Each cycle: lock, apply what changed through IM and, with --oscar, the OSCAR
-    services of the FDL (nothing twice, even after a crash; drift repaired), judge the AMS metrics of the last --window seconds, and when a constraint has
-    been violated --for seconds (or the load left its band), commit a new
-    current_deployment (the previous one kept as current_deployment_<time>) and apply it.
+    services of the FDL (nothing twice, even after a crash; drift repaired), judge the AMS
+    metrics of the last --window seconds, and when a constraint has been violated --for
+    seconds (or the load left its band), commit a new current_deployment (the previous one
+    kept as current_deployment_<time>) and apply it.
 
     Examples:
 

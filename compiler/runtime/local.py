@@ -976,6 +976,14 @@ def _wait_gone(pids: Sequence[int], timeout: float) -> list[int]:
     return alive
 
 
+def _terminate(pid: int, grace: float) -> None:
+    """SIGTERM, then SIGKILL when ``pid`` outlives ``grace`` seconds."""
+    os.kill(pid, signal.SIGTERM)
+    if _wait_gone([pid], grace):
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone([pid], 5)
+
+
 def stop_backend(state_dir: Path, timeout: float = 15.0) -> list[tuple[int, str]]:
     """Stop what ``aisprint up`` started from ``state_dir``, by the PIDs it recorded: the
     backend (SIGTERM, then SIGKILL after ``timeout``), and any worker or reconciler still
@@ -993,24 +1001,15 @@ def stop_backend(state_dir: Path, timeout: float = 15.0) -> list[tuple[int, str]
     if isinstance(main, int) and main != os.getpid():
         line = _cmdline(main)
         if line is not None and ("aisprint" in line or "compiler" in line or line == ""):
-            os.kill(main, signal.SIGTERM)
-            if _wait_gone([main], timeout):
-                os.kill(main, signal.SIGKILL)
-                _wait_gone([main], 5)
+            _terminate(main, timeout)
             stopped.append((main, "backend"))
     for pid in workers:  # the backend stops its workers; any left are stopped here
         if _cmdline(pid) is not None:
-            os.kill(pid, signal.SIGTERM)
-            if _wait_gone([pid], 5):
-                os.kill(pid, signal.SIGKILL)
-                _wait_gone([pid], 5)
+            _terminate(pid, 5)
         stopped.append((pid, "worker"))
     if reconciler is not None:  # the backend stops the reconciler it started; else here
         if _cmdline(reconciler) is not None:
-            os.kill(reconciler, signal.SIGTERM)
-            if _wait_gone([reconciler], 10):
-                os.kill(reconciler, signal.SIGKILL)
-                _wait_gone([reconciler], 5)
+            _terminate(reconciler, 10)
         stopped.append((reconciler, "reconciler"))
     (Path(state_dir) / UP_FILE).unlink(missing_ok=True)
     return stopped

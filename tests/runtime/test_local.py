@@ -16,7 +16,7 @@ import pytest
 
 from compiler.runtime import local
 from compiler.runtime import metrics as m
-from tests.conftest import shared_path
+from tests.conftest import alive, shared_path
 
 PHOTOS = ("faces-1.jpg", "masked-img1.jpeg")  # one raises an alert, one does not
 
@@ -196,15 +196,6 @@ def test_mask_detection_end_to_end_into_a_real_influxdb(compiled, two_photos, tm
     assert not (tmp_path / "state" / "metrics.sqlite").exists()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split()[2] == "Z")
-
-
 @pytest.mark.slow
 def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
     photo = tmp_path / "one"
@@ -219,7 +210,7 @@ def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
     assert "1 input(s) processed end to end" in up.stdout
     recorded = json.loads((state / "up.json").read_text())
     pids = [recorded["pid"], *recorded["workers"], recorded["reconciler"]["pid"]]
-    assert len(pids) >= 5 and all(_alive(p) for p in pids)  # backend + a worker per service
+    assert len(pids) >= 5 and all(alive(p) for p in pids)  # backend + a worker per service
     again = subprocess.run([*cli, "up", str(prepared_examples["mask_detection"]), "--state",
                             str(state), "--no-images", "--detach"], capture_output=True,
                            text=True, timeout=60)
@@ -230,9 +221,9 @@ def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
     assert f"stopped backend (pid {recorded['pid']})" in down.stdout
     assert f"stopped reconciler (pid {recorded['reconciler']['pid']})" in down.stdout
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in pids if _alive(p)]
+    assert not [p for p in pids if alive(p)]
     assert not (state / "up.json").exists()
     assert "nothing running" in subprocess.run([*cli, "down", "--state", str(state)],
                                                capture_output=True, text=True).stdout

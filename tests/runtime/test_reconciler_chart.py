@@ -19,7 +19,6 @@ from compiler.cli.main import app as cli_app
 from compiler.gitops.repo import Identity
 from compiler.runtime import im as im_module
 from compiler.runtime.metrics import load_config
-from compiler.verify import find_helm
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "compiler" / "runtime" / "deploy"
@@ -57,14 +56,6 @@ CUSTOM = {
     "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "gitops",
                      "effect": "NoSchedule"}],
 }
-
-
-@pytest.fixture(scope="module")
-def helm():
-    found = find_helm()
-    if found is None:
-        pytest.skip("needs the helm binary (.ci/run installs it into .tools/bin)")
-    return found
 
 
 def helm_template(helm, tmp_path, values=None):

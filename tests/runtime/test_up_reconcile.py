@@ -22,7 +22,7 @@ from compiler.gitops.repo import Reader
 from compiler.runtime import local
 from compiler.runtime import local_reconcile as lr
 from compiler.runtime.metrics import EmbeddedStore, ExecutionTimePoint
-from tests.conftest import shared_path
+from tests.conftest import alive, shared_path
 
 CLI = [sys.executable, "-m", "compiler.cli.main"]
 CURRENT = "aisprint/deployments/current_deployment"
@@ -39,23 +39,11 @@ def aisprint(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
                           timeout=timeout, env=_env())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
 def _gone(pids, timeout: float = 15) -> list[int]:
     deadline = time.monotonic() + timeout
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return [p for p in pids if _alive(p)]
+    return [p for p in pids if alive(p)]
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -230,7 +218,7 @@ def test_a_reconciler_commit_is_followed_by_the_backend(prepared_examples, tmp_p
     assert up.returncode == 0, up.stdout + up.stderr
     recorded = json.loads((state / local.UP_FILE).read_text())
     reconciler = recorded["reconciler"]["pid"]
-    assert json.loads(up.stdout)["reconciler"]["pid"] == reconciler and _alive(reconciler)
+    assert json.loads(up.stdout)["reconciler"]["pid"] == reconciler and alive(reconciler)
     pids = {recorded["pid"], reconciler}
     try:
         repo = state / "repo"
