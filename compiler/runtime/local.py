@@ -355,6 +355,18 @@ def topology_fingerprint(repo: Path, deployment: str = DEFAULT_DEPLOYMENT) -> st
 
 # --------------------------------------------------------------------------- workers
 
+def stop_process(process: subprocess.Popen, grace: float) -> int:
+    """SIGTERM a child, SIGKILL it when it outlives ``grace`` seconds; its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class Worker:
     """One warm worker process of a service (``compiler.runtime.local_worker``)."""
 
@@ -422,12 +434,7 @@ class Worker:
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process, grace)
         if self.process.stdout:
             self.process.stdout.close()
         self._log.close()

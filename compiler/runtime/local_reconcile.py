@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from compiler.runtime.local import _fail, metrics_config
+from compiler.runtime.local import _fail, metrics_config, stop_process
 
 STATE = "reconciler"
 LOG = "reconciler.log"
@@ -157,14 +157,7 @@ class Reconciler:
     def stop(self, grace: float = 10.0) -> int | None:
         """SIGTERM (a cycle in progress is cut short: the git writer and the state file are
         crash-safe), then SIGKILL after ``grace``; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, grace)
 
     def to_json(self) -> dict:
         """For ``up.json`` and the summary."""
