@@ -69,7 +69,7 @@ class _Clock:
         self._last = now
 
 
-def _sha256(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -299,11 +299,16 @@ def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, pla
         "$schema": MANIFEST_SCHEMA,
         "tool": {"name": "aisprint-gitops", "version": __version__},
         "placement": {"method": placement, "cost": cost, "load": load, "qos": qos or []},
-        "inputs": {path: _sha256(data) for path, data in sorted(inputs.items())},
-        "files": {path: {"sha256": _sha256(data), "size": len(data)}
-                  for path, data in sorted(artifacts.items()) if path != MANIFEST},
+        "inputs": {path: sha256(data) for path, data in sorted(inputs.items())},
+        "files": manifest_files(artifacts),
     }
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+
+def manifest_files(artifacts: Mapping[str, bytes]) -> dict[str, dict]:
+    """The manifest's ``files``: digest and size of every artifact but the manifest."""
+    return {path: {"sha256": sha256(data), "size": len(data)}
+            for path, data in sorted(artifacts.items()) if path != MANIFEST}
 
 
 def compiled_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:

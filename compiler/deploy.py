@@ -15,7 +15,6 @@ takes it as the desired tree without compiling again (that is what makes a no-op
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -34,6 +33,7 @@ from compiler.gitops.plan import (
     Plan,
     QosPath,
     Side,
+    digest,
     load_yaml,
     make_plan,
     manifest_of,
@@ -49,19 +49,14 @@ class Tree:
     side: Side
 
 
-def _sha(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
-
-
 def _up_to_date(files: Mapping[str, bytes], app_dir: Path) -> bool:
     """The tree was compiled from exactly the application's current inputs by this version."""
-    from compiler.compile import read_inputs
+    from compiler.compile import read_inputs, sha256
 
     manifest = manifest_of(files)
     if not manifest or manifest.get("tool", {}).get("version") != __version__:
         return False
-    inputs = {rel: hashlib.sha256(data).hexdigest()
-              for rel, data in read_inputs(app_dir).items()}
+    inputs = {rel: sha256(data) for rel, data in read_inputs(app_dir).items()}
     return inputs == manifest.get("inputs") and set(manifest.get("files", {})) == \
         set(files) - {MANIFEST}
 
@@ -83,14 +78,14 @@ def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode
         with tempfile.TemporaryDirectory(prefix="aisprint-rev-") as tmp:
             exported = gitrepo.export(top, sha, rel, Path(tmp))
             files = build(exported, mode=mode, time_limit=time_limit).artifacts
-        return Tree(files, Side("compile", rev, sha, _sha(files.get(MANIFEST))))
+        return Tree(files, Side("compile", rev, sha, digest(files.get(MANIFEST))))
     head, dirty = gitrepo.source_state(app)
     ref = "working tree" + (" (uncommitted changes)" if dirty else "")
     if reuse is not None and _up_to_date(reuse.files, app):
         files = reuse.files
     else:
         files = build(app, mode=mode, time_limit=time_limit).artifacts
-    return Tree(files, Side("compile", ref, head, _sha(files.get(MANIFEST))))
+    return Tree(files, Side("compile", ref, head, digest(files.get(MANIFEST))))
 
 
 def repo_tree(repo_path: str | os.PathLike[str], rev: str | None = None, *,
@@ -106,14 +101,14 @@ def repo_tree(repo_path: str | os.PathLike[str], rev: str | None = None, *,
     else:
         sha, label = reader.resolve(rev), f"{repo_path}:{rev}"
     files = reader.read_tree(sha, prefix)
-    return Tree(files, Side("repo", label, sha, _sha(files.get(MANIFEST))))
+    return Tree(files, Side("repo", label, sha, digest(files.get(MANIFEST))))
 
 
 def folder_tree(folder: str | os.PathLike[str]) -> Tree:
     files = compiled_files(folder)
     if not files:
         return Tree({}, Side("empty", str(folder)))
-    return Tree(files, Side("folder", str(folder), None, _sha(files.get(MANIFEST))))
+    return Tree(files, Side("folder", str(folder), None, digest(files.get(MANIFEST))))
 
 
 # ----------------------------------------------------------------------------- predictions

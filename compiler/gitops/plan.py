@@ -353,7 +353,8 @@ def unified_diff(path: str, before: bytes | None, after: bytes | None,
     return "".join(lines[:max_lines]), False, left_out
 
 
-def _sha(data: bytes | None) -> str | None:
+def digest(data: bytes | None) -> str | None:
+    """The sha256 of a file's bytes, None for a file that is not there."""
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -377,7 +378,7 @@ def make_plan(current: Mapping[str, bytes], desired: Mapping[str, bytes], *,
         artifacts.append(ArtifactChange(
             path, kind, label_for(path, before, after), binary,
             None if before is None else len(before), None if after is None else len(after),
-            _sha(before), _sha(after), diff, left_out))
+            digest(before), digest(after), diff, left_out))
     old_units, new_units = placements(current), placements(desired)
     changes = tuple(
         PlacementChange(unit, (new_units.get(unit) or old_units[unit])[0],

@@ -36,10 +36,6 @@ def matches(name: str, patterns: tuple[str, ...]) -> bool:
     return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # ------------------------------------------------------------------------------ IM
 
 
@@ -88,7 +84,7 @@ def apply_templates(im, templates: Mapping[str, bytes], state: MutableMapping, s
         save()
         actions.append(f"destroyed {name}")
     for name, data in templates.items():
-        text, digest = data.decode(), _sha(data)
+        text, digest = data.decode(), hashlib.sha256(data).hexdigest()
         record = infras.get(name)
         if record is not None:
             try:

@@ -29,7 +29,6 @@ crash never re-places twice for the same violation.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -132,10 +131,6 @@ def _write_state(path: Path, state: Mapping) -> None:
     os.replace(tmp, path / STATE_FILE)
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # ------------------------------------------------------------------------------ re-placement
 
 
@@ -236,11 +231,10 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
 
 def _manifest_for(artifacts: Mapping[str, bytes], old: Mapping, cost: float,
                   load: float | None) -> bytes:
-    from compiler.compile import MANIFEST
+    from compiler.compile import manifest_files
 
     doc = dict(old)
-    doc["files"] = {p: {"sha256": _sha(d), "size": len(d)}
-                    for p, d in sorted(artifacts.items()) if p != MANIFEST}
+    doc["files"] = manifest_files(artifacts)
     doc["current"] = {"cost": cost, "load": load}
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
 
@@ -288,12 +282,11 @@ class _Run:
         _write_state(self.state_dir, self.state)
 
     def failed(self, error: AisprintError) -> Cycle:
-        hints = [d.hint for d in getattr(error, "diagnostics", ()) if d.hint]
-        codes = [d.code for d in getattr(error, "diagnostics", ())]
-        text = f"{codes[0]}: {error.args[0]}" if codes and not str(error).startswith(codes[0]) \
-            else str(error)
+        first = next(iter(getattr(error, "diagnostics", ())), None)
+        text = str(error) if first is None else f"{first.code}: {first.message}" + (
+            f" (fix: {first.hint})" if first.hint else "")
         return Cycle("failed", self.head, tuple(self.actions), seconds=self._elapsed(),
-                     error=text + (f" (fix: {hints[0]})" if hints else ""))
+                     error=text)
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
