@@ -168,7 +168,7 @@ def _endpoint_from_im(im, state: MutableMapping, cluster: str, save: Save) -> st
 
 def apply_oscar(tree: Mapping[str, bytes], state: MutableMapping, save: Save,
                 actions: list[str], *, patterns: tuple[str, ...] = (),
-                environ: Mapping[str, str], im=None, client_factory=None) -> None:
+                environ: Mapping[str, str], im=None) -> None:
     """Make the OSCAR clusters run the commit's FDL. Endpoints: ``$OSCAR_ENDPOINT_<CLUSTER>``,
     else the ``oscar_endpoint`` output of the IM infrastructure of the same name; credentials
     from the environment (``oscar.credentials_from_env``)."""
@@ -184,9 +184,8 @@ def apply_oscar(tree: Mapping[str, bytes], state: MutableMapping, save: Save,
             save()
     if not desired and not clusters:
         return
-    extra = {} if client_factory is None else {"client_factory": client_factory}
     result = apply_services(desired, {c: r["endpoint"] for c, r in clusters.items()},
-                            owner=owner_of(tree), environ=environ, **extra)
+                            owner=owner_of(tree), environ=environ)
     for action in result.actions:
         if action.mutating:
             reason = f" ({action.reason})" if action.action == "update" else ""
