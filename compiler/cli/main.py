@@ -26,7 +26,7 @@ from compiler.cli import (
     up,
     validate,
 )
-from compiler.cli.output import OutputFormat, render
+from compiler.cli.output import OutputFormat, reflow_help, render
 from compiler.errors import AisprintError, InvalidInput
 
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 3, 64, 130
@@ -59,6 +59,7 @@ def _root(
 for module in (validate, design, new_application, schema, space4aid, compile, gitops,
                profile, reconcile, up):
     module.register(app)
+reflow_help(app)
 
 
 def _is_click_error(error: BaseException) -> bool:

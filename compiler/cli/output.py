@@ -33,3 +33,28 @@ def render(diagnostics, fmt: OutputFormat, *, subject: str, no_color: bool = Fal
     if fmt is OutputFormat.github:
         return render_github(diagnostics, subject=subject)
     return render_text(diagnostics, colour=use_colour(sys.stdout, no_color), subject=subject)
+
+
+def reflow(doc: str) -> str:
+    """A docstring as help text: prose lines joined, so the terminal's width wraps them
+    (Typer's rich help keeps a docstring's line breaks); indented lines (examples) and list
+    items ("- ", "* ") keep their own line."""
+    import inspect
+
+    lines: list[str] = []
+    for line in inspect.cleandoc(doc).split("\n"):
+        if lines and lines[-1] and line and not line.startswith((" ", "\t", "- ", "* ")) \
+                and not lines[-1].startswith((" ", "\t")):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def reflow_help(typer_app) -> None:
+    """Reflow the docstring of every command of ``typer_app`` (and of its sub-apps)."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = reflow(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        reflow_help(group.typer_instance)

@@ -19,6 +19,7 @@ import typer
 from compiler import __version__
 from compiler.cli import toscarizer_im
 from compiler.cli.main import run
+from compiler.cli.output import reflow_help
 from compiler.errors import UsageError
 
 app = typer.Typer(
@@ -153,6 +154,7 @@ def docker(
 
 
 toscarizer_im.register(app)  # deploy | outputs | delete, through the Infrastructure Manager
+reflow_help(app)
 
 
 def main() -> None:

@@ -135,6 +135,27 @@ def test_version_and_help():
         assert verb in helptext
 
 
+def test_help_prose_follows_the_terminal_width_and_examples_keep_their_lines():
+    from compiler.cli.output import reflow
+
+    doc = """First line
+    goes on.
+
+    - an item
+      indented under it
+    - another
+
+    Examples:
+
+      aisprint up APP
+      aisprint down
+    """
+    assert reflow(doc) == ("First line goes on.\n\n- an item\n  indented under it\n"
+                           "- another\n\nExamples:\n\n  aisprint up APP\n  aisprint down")
+    wide = aisprint("up", "--help", env={"COLUMNS": "200"}).stdout
+    assert "end to end, prints the runs and mean time per component" in wide
+
+
 def test_internal_errors_exit_3_and_debug_reraises(monkeypatch, capsys):
     import compiler.api
 
