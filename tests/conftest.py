@@ -91,7 +91,7 @@ def free_port() -> int:
 def influxd(tmp_path_factory):
     """A real InfluxDB 1.x on loopback (Debian package influxdb), stopped by its PID."""
     from compiler.errors import AisprintError
-    from compiler.runtime.influx_server import start_influxd
+    from compiler.runtime.metrics.influxd import start_influxd
 
     if shutil.which("influxd") is None:
         pytest.skip("needs influxd (Debian package influxdb; .ci/run installs it)")

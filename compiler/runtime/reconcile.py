@@ -43,7 +43,7 @@ import yaml
 from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops.lock import WriteLock
 from compiler.runtime.apply import CURRENT, apply_oscar, apply_templates, templates_of
-from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_mapping
+from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_files
 from compiler.runtime.triggers import Memory, Policy, Sample, Trigger, assess, changed
 
 STATE_FILE = "reconcile-state.json"
@@ -135,16 +135,11 @@ def _write_state(path: Path, state: Mapping) -> None:
 
 
 def qos_of(tree: Mapping[str, bytes], deployment: str = CURRENT) -> QoSSpec:
-    paths, throughput = [], None
     folder = f"{deployment}/ams/"
-    for path, data in sorted(tree.items()):
-        name = path[len(folder):]
-        if path.startswith(folder) and name.startswith("qos_constraints_L"):
-            layer = name.removeprefix("qos_constraints_").removesuffix(".yaml")
-            spec = qos_from_mapping(yaml.safe_load(data), prefix=f"{layer}/", file=path)
-            paths.extend(spec.paths)
-            throughput = throughput or spec.throughput_component
-    return QoSSpec(tuple(paths), throughput)
+    return qos_from_files({path: data for path, data in tree.items()
+                           if path.startswith(folder)
+                           and path[len(folder):].startswith("qos_constraints_L")
+                           and path.endswith(".yaml") and "/" not in path[len(folder):]})
 
 
 @dataclass(frozen=True)

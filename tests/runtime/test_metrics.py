@@ -124,6 +124,26 @@ def test_qos_constraints_of_a_compiled_deployment():
     assert err.value.diagnostics[0].code == "AIS990"
 
 
+def test_qos_files_are_read_in_layer_order_and_the_reconciler_reads_a_commit_alike():
+    from compiler.runtime.reconcile import qos_of
+
+    def doc(component: str, limit: float) -> str:
+        return (f"system:\n  name: app\n  local_constraints:\n    local_constraint_1:\n"
+                f"      component_name: {component}\n      threshold: {limit}\n")
+
+    files = {"ams/qos_constraints_L10.yaml": doc("late", 3), "ams/qos_constraints_L2.yaml":
+             doc("early", 1)}
+    spec = m.qos_from_files(files)
+    assert [p.id for p in spec.paths] == ["L2/local_constraint_1", "L10/local_constraint_1"]
+    folder = "aisprint/deployments/current_deployment/"
+    tree = {folder + k: v.encode() for k, v in files.items()}
+    tree[folder + "ams/qos_constraints_L3.yaml.orig"] = b"not: qos"
+    assert qos_of(tree) == spec
+    with pytest.raises(m.MetricsError) as err:
+        m.qos_from_files({"ams/qos_constraints_L1.yaml": "system: [unclosed"})
+    assert err.value.diagnostics[0].code == "AIS990"
+
+
 def test_configuration_from_environment_and_file(tmp_path):
     assert m.load_config(environ={}).backend == "embedded"
     v1 = m.load_config(environ={"INFLUX_URL": "http://127.0.0.1:1", "INFLUX_DB": "d"})
