@@ -25,7 +25,7 @@ from compiler.compile import build  # noqa: E402
 from compiler.gitops.message import compile_message  # noqa: E402
 from compiler.gitops.repo import DeployTarget, Reader, write  # noqa: E402
 from compiler.runtime.im import IMClient, RetryPolicy, load_auth  # noqa: E402
-from compiler.runtime.im_server import find_im_python, install_im, start_im_server  # noqa: E402
+from compiler.runtime.im.server import find_im_python, install_im, start_im_server  # noqa: E402
 from compiler.runtime.metrics import ExecutionTimePoint, InfluxV1Source  # noqa: E402
 from compiler.runtime.metrics.influxd import start_influxd  # noqa: E402
 from compiler.runtime.reconcile import Settings, reconcile_once  # noqa: E402

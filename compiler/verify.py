@@ -136,7 +136,7 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
                      ) -> tuple[list[tuple[str, str]], list[str]]:
     """(path, problem) for every emitted file its consumer rejects, and notes on skipped checks.
 
-    With ``im_python`` (a python that imports IM, see ``compiler.runtime.im_server``) every
+    With ``im_python`` (a python that imports IM, see ``compiler.runtime.im.server``) every
     TOSCA file also goes through IM's own TOSCA→RADL translation."""
     from compiler.validate.schema import _validator
 
@@ -190,7 +190,7 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
     toscas = {rel: data for rel, data in artifacts.items()
               if "/im/" in rel and rel.endswith(".yaml")}
     if toscas and custom_types is not None and im_python is not None:
-        from compiler.runtime.im_translate import translate
+        from compiler.runtime.im.translate import translate
 
         for rel, result in sorted(translate(toscas, python=im_python,
                                             custom_types=custom_types).items()):

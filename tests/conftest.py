@@ -79,14 +79,6 @@ def mask_app(tmp_path) -> Path:
     return copy_example("mask_detection", tmp_path, models=False)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory):
     """A real InfluxDB 1.x on loopback (Debian package influxdb), stopped by its PID."""
@@ -106,7 +98,7 @@ def influxd(tmp_path_factory):
 @pytest.fixture(scope="session")
 def im_python():
     """A python that imports IM: $AISPRINT_IM_PYTHON, .tools/im-venv, or installed there now."""
-    from compiler.runtime.im_server import IMUnavailable, find_im_python, install_im
+    from compiler.runtime.im.server import IMUnavailable, find_im_python, install_im
 
     python = find_im_python()
     if python is None:

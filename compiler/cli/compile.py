@@ -80,7 +80,7 @@ def compile_(
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir
     if check:
-        from compiler.runtime.im_server import find_im_python
+        from compiler.runtime.im.server import find_im_python
         from compiler.verify import find_custom_types, find_helm, verify_artifacts
 
         problems, notes = verify_artifacts(dict(result.artifacts),

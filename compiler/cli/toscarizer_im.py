@@ -83,8 +83,8 @@ def deploy(
           --im_auth ~/.im/auth.dat
     """
     from compiler.runtime.im import IMError
-    from compiler.runtime.im_deploy import INFRAS_FILE, template_files
-    from compiler.runtime.im_deploy import deploy as deploy_all
+    from compiler.runtime.im.deploy import INFRAS_FILE, template_files
+    from compiler.runtime.im.deploy import deploy as deploy_all
 
     if application_dir is not None:
         folder = _im_folder(application_dir, base, optimal)
@@ -117,7 +117,7 @@ def deploy(
 
 
 def _infras(application_dir, base, optimal, infras_file) -> Path:
-    from compiler.runtime.im_deploy import INFRAS_FILE
+    from compiler.runtime.im.deploy import INFRAS_FILE
 
     if infras_file:
         return Path(infras_file)
@@ -144,7 +144,7 @@ def outputs(
     """
     import yaml
 
-    from compiler.runtime.im_deploy import read_infras
+    from compiler.runtime.im.deploy import read_infras
 
     result = {}
     for name, entry in read_infras(_infras(application_dir, base, optimal, infras_file)).items():
@@ -175,7 +175,7 @@ def delete(
       toscarizer delete --application_dir app --base --im_auth ~/.im/auth.dat
     """
     from compiler.runtime.im import IMError, load_auth
-    from compiler.runtime.im_deploy import destroy
+    from compiler.runtime.im.deploy import destroy
 
     path = _infras(application_dir, base, optimal, infras_file)
     load_auth(im_auth)  # fail on missing credentials before touching anything

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.runtime.im_server import start_im_server
+from compiler.runtime.im.server import start_im_server
 from tests.conftest import shared_path
 from tests.runtime.oscar_stub import OscarStub, serve
 

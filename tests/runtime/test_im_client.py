@@ -19,7 +19,7 @@ from compiler.runtime.im import (
     fill_references,
     load_auth,
 )
-from compiler.runtime.im_server import free_port
+from compiler.runtime.loopback import free_port
 
 AUTH_TEXT = ("# local test IM\n"
              "id = oscar1; type = OSCAR; host = http://127.0.0.1:1; username = u; password = "

@@ -145,7 +145,7 @@ def test_toscarizer_deploy_outputs_delete(im_server, oscar_stub, custom_types, c
 
 
 def test_deploy_order_puts_sinks_first(compiled):
-    from compiler.runtime.im_deploy import deploy_order, template_files
+    from compiler.runtime.im.deploy import deploy_order, template_files
 
     folder = compiled / "mask_detection/aisprint/deployments/base/im"
     texts = {name: path.read_text() for name, path in template_files(folder).items()}

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from compiler.compile import build
-from compiler.runtime.im_translate import translate
+from compiler.runtime.im.translate import translate
 from compiler.verify import verify_artifacts
 from tests.conftest import EXAMPLES
 

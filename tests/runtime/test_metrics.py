@@ -13,8 +13,9 @@ import pytest
 import requests
 
 from compiler.runtime import metrics as m
+from compiler.runtime.loopback import free_port
 from compiler.runtime.metrics import ExecutionTimePoint as P
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
 from tests.stubs.influxdb2_standin import InfluxDB2StandIn
 
 NOW = 1_700_000_000.0

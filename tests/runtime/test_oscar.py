@@ -11,7 +11,8 @@ import yaml
 
 from compiler.compile import build
 from compiler.runtime import oscar
-from tests.conftest import copy_example, free_port
+from compiler.runtime.loopback import free_port
+from tests.conftest import copy_example
 from tests.runtime.oscar_stub import OscarStub, serve
 
 L1, L3 = "mask-detection-layer1", "mask-detection-layer3"

@@ -4,7 +4,6 @@ local runs: started on free ports with its data in a folder, stopped by its PID.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -12,12 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.errors import AisprintError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from compiler.runtime.loopback import free_port
 
 
 @dataclass
@@ -38,7 +32,7 @@ def start_influxd(root: Path, *, timeout: float = 20.0) -> InfluxServer:
     if binary is None:
         raise AisprintError("influxd is not installed (Debian: apt-get install influxdb)")
     root.mkdir(parents=True, exist_ok=True)
-    http_port, rpc_port = _free_port(), _free_port()
+    http_port, rpc_port = free_port(), free_port()
     config = root / "influxdb.conf"
     config.write_text(f"""reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from compiler.runtime.im import IMClient, IMError
+from compiler.runtime.im.client import IMClient, IMError
 
 INFRAS_FILE = "infras.yaml"
 

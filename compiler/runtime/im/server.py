@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,10 +22,11 @@ from pathlib import Path
 import requests
 
 from compiler.errors import AisprintError
+from compiler.runtime.loopback import free_port
 
 IM_PYTHON_ENV = "AISPRINT_IM_PYTHON"
 IM_REQUIREMENT = "IM>=2.0,<3"
-DEFAULT_VENV = Path(__file__).resolve().parents[2] / ".tools" / "im-venv"
+DEFAULT_VENV = Path(__file__).resolve().parents[3] / ".tools" / "im-venv"
 
 # Runs inside IM's venv: configure, then import the service (it reads Config at import).
 LAUNCHER = """
@@ -83,12 +83,6 @@ def install_im(venv: Path = DEFAULT_VENV, *, python: str = sys.executable) -> Pa
             raise IMUnavailable(f"cannot install IM into {venv}: {tail}")
     find_im_python.cache_clear()
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """IM's own TOSCA→RADL translation (``IM.tosca.Tosca(text).to_radl()``) run on emitted templates.
 
-IM lives in its own virtualenv (``compiler.runtime.im_server.find_im_python``), so the check
+IM lives in its own virtualenv (``compiler.runtime.im.server.find_im_python``), so the check
 runs there as one subprocess for a batch of templates: the main environment needs neither IM
 nor Ansible. The custom types import is pointed at a local copy.
 
