@@ -229,7 +229,7 @@ def up(
             state_dir.mkdir(parents=True, exist_ok=True)
             _compile(app, repo, quiet)
         local.load_topology(repo, deployment)  # refuse now what the backend could not run
-    from compiler.runtime.local_reconcile import ReconcilerOptions
+    from compiler.runtime.local.reconciler import ReconcilerOptions
 
     options = ReconcilerOptions(reconcile_interval, reconcile_for, reconcile_cooldown) \
         if _use_reconciler(reconcile, repo, quiet or child) else None
@@ -245,7 +245,7 @@ def _serve(app: Path, state_dir: Path, repo: Path, deployment: str, routing: str
            parallel: int | None, timeout: float, files: list[Path], exit_when_done: bool,
            output: OutputFormat, child: bool, options) -> None:
     from compiler.runtime import local
-    from compiler.runtime.local_reconcile import Reconciler
+    from compiler.runtime.local.reconciler import Reconciler
 
     for name in (SUMMARY_FILE, FAILED_FILE):
         (state_dir / name).unlink(missing_ok=True)

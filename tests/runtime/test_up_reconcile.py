@@ -20,7 +20,7 @@ import yaml
 
 from compiler.gitops.repo import Reader
 from compiler.runtime import local
-from compiler.runtime import local_reconcile as lr
+from compiler.runtime.local import reconciler as lr
 from compiler.runtime.metrics import EmbeddedStore, ExecutionTimePoint
 from tests.conftest import alive, shared_path
 

@@ -1,12 +1,13 @@
 """A warm worker of the local backend: one process per running copy of a service.
 
-    python -m compiler.runtime.local_worker DESIGN_DIR
+    python -m compiler.runtime.local.worker DESIGN_DIR
 
-Started by ``compiler.runtime.local`` with DESIGN_DIR as its working folder (what the image's
-``script.sh`` does with ``cd /opt/<unit>``), so the design's own copy of the ``aisprint`` SDK
-is the one imported. It imports the component's ``main.py`` once and then, for every request
-read from stdin (one JSON object a line: ``input``, ``output``, ``env``), calls
-``main({"input": …, "output": …})`` — the model a component loads on first use stays loaded.
+Started by the backend's ``Worker`` (``compiler.runtime.local.processes``) with DESIGN_DIR as
+its working folder (what the image's ``script.sh`` does with ``cd /opt/<unit>``), so the
+design's own copy of the ``aisprint`` SDK is the one imported. It imports the component's
+``main.py`` once and then, for every request read from stdin (one JSON object a line:
+``input``, ``output``, ``env``), calls ``main({"input": …, "output": …})`` — the model a
+component loads on first use stays loaded.
 A component without a ``main`` function is run cold, ``python main.py INPUT OUTPUT_DIR``, per
 request. Replies (one JSON line each) go to the original stdout; the component's own prints go
 to stderr (the service's log). The worker ends when stdin closes, so it never outlives the

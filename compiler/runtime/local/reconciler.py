@@ -28,7 +28,9 @@ from pathlib import Path
 
 import yaml
 
-from compiler.runtime.local import _fail, metrics_config, stop_process
+from compiler.runtime.local.errors import _fail
+from compiler.runtime.local.lifecycle import metrics_config
+from compiler.runtime.local.processes import stop_process
 
 STATE = "reconciler"
 LOG = "reconciler.log"
