@@ -53,7 +53,9 @@ from compiler.runtime.metrics.influxdb import (
     parse_annotated_csv,
 )
 from compiler.runtime.metrics.points import (
+    FIELDS,
     MEASUREMENT,
+    TAGS,
     ExecutionTimePoint,
     MetricsError,
     line_protocol,
@@ -61,8 +63,9 @@ from compiler.runtime.metrics.points import (
     points_from_jsonl,
 )
 
-__all__ = ["MEASUREMENT", "EmbeddedStore", "ExecutionTimePoint", "InfluxV1Source", "InfluxV2Source",
-           "MetricsConfig", "MetricsError", "MetricsSource", "PathTimes", "QoSPath", "QoSSpec",
-           "ResponseTimes", "Stats", "flux_select", "influxql_select", "line_protocol",
-           "load_config", "load_qos", "open_source", "parse_annotated_csv", "point_from_record",
-           "points_from_jsonl", "qos_from_files", "qos_from_mapping", "summarize", "throughput_of"]
+__all__ = ["EmbeddedStore", "ExecutionTimePoint", "FIELDS", "InfluxV1Source", "InfluxV2Source",
+           "MEASUREMENT", "MetricsConfig", "MetricsError", "MetricsSource", "PathTimes", "QoSPath",
+           "QoSSpec", "ResponseTimes", "Stats", "TAGS", "flux_select", "influxql_select",
+           "line_protocol", "load_config", "load_qos", "open_source", "parse_annotated_csv",
+           "point_from_record", "points_from_jsonl", "qos_from_files", "qos_from_mapping",
+           "summarize", "throughput_of"]
