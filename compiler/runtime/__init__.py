@@ -1,3 +1,4 @@
-"""The edges that talk to running systems: the Infrastructure Manager (``im`` client,
-``im_deploy``, a local ``im_server``, IM's own translation check ``im_translate``), OSCAR,
-metrics and the reconciler's triggers."""
+"""The edges that talk to running systems: the Infrastructure Manager (``im/``), OSCAR
+(``oscar``), the AMS metrics stores (``metrics/``), the reconciler (``reconcile``: the cycle;
+``apply``: a commit onto IM and OSCAR; ``triggers``: when to re-place) and the local backend
+``aisprint up`` runs (``local/``)."""

@@ -33,10 +33,9 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType
 
 import yaml
 
@@ -89,12 +88,14 @@ class Cycle:
     seconds: float = 0.0
     commit_seconds: float | None = None  # from the cycle's start to its commit
     error: str = ""
+    note: str = ""  # why a trigger that fired moved nothing
 
     def to_json(self) -> dict:
         return {"status": self.status, "head": self.head, "actions": list(self.actions),
                 "triggers": [t.message for t in self.triggers], "commit": self.commit,
                 "moves": list(self.moves), "measured": dict(sorted(self.measured.items())),
-                "load": self.load, "seconds": round(self.seconds, 3), "error": self.error}
+                "load": self.load, "seconds": round(self.seconds, 3), "error": self.error,
+                "note": self.note}
 
     def summary(self) -> str:
         head = (self.head or "nothing")[:12]
@@ -102,11 +103,14 @@ class Cycle:
             return "another reconciler holds the lock: nothing done"
         if self.status == "failed":
             return f"failed at {head}: {self.error}"
-        parts = [f"{head}: {', '.join(self.actions) if self.actions else 'in sync'}"]
+        done = ", ".join(self.actions) or ("in sync" if self.status != "replaced" else "")
+        parts = [f"{head}: {done}" if done else head]
         if self.triggers:
             parts.append("; ".join(t.message for t in self.triggers))
         if self.commit:
             parts.append(f"committed {self.commit[:12]} ({', '.join(self.moves) or 'replaced'})")
+        if self.note:
+            parts.append(self.note)
         return " — ".join(parts)
 
 
@@ -144,38 +148,19 @@ def qos_of(tree: Mapping[str, bytes], deployment: str = CURRENT) -> QoSSpec:
 
 @dataclass(frozen=True)
 class Replacement:
-    artifacts: dict[str, bytes]
-    moves: tuple[str, ...]
-    cost: float
-    load: float
+    """A re-placement decision: the new tree, or (``artifacts`` None) why nothing moves."""
 
-
-def _calibrated(system, running, measured_components: Mapping[str, float], conventions):
-    """The system with each measured component's demands scaled by measured / predicted time,
-    when the measure is slower than the model said (models are corrected, never made faster)."""
-    from compiler.placement.performance import evaluate
-
-    predicted = evaluate(system, running, conventions).component_times
-    options = dict(system.options)
-    for component, seconds in measured_components.items():
-        model = predicted.get(component)
-        if not model or seconds <= model:
-            continue
-        factor = seconds / model
-        for key, choices in options.items():
-            if key[0] == component:
-                options[key] = tuple(replace(
-                    o, demand=o.demand * factor if o.demand else o.demand,
-                    demand_warm=o.demand_warm * factor if o.demand_warm else o.demand_warm,
-                    demand_cold=o.demand_cold * factor if o.demand_cold else o.demand_cold)
-                    for o in choices)
-    return replace(system, options=MappingProxyType(options))
+    artifacts: dict[str, bytes] | None
+    moves: tuple[str, ...] = ()
+    cost: float = 0.0
+    load: float = 0.0
+    note: str = ""
 
 
 def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | None,
                     measured_components: Mapping[str, float], now: float, mode: str,
-                    tolerance: float) -> Replacement | None:
-    """The repository tree with a new current_deployment, or None when nothing should move."""
+                    tolerance: float) -> Replacement:
+    """The repository tree with a new current_deployment, or why nothing should move."""
     from compiler import api
     from compiler.compile import (
         MANIFEST,
@@ -185,8 +170,9 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
         units_from_placement,
     )
     from compiler.load.oscarp import load_performance
+    from compiler.placement.calibrate import calibrated
     from compiler.placement.from_application import system_from_application
-    from compiler.placement.performance import DEFAULT
+    from compiler.placement.performance import evaluate
     from compiler.placement.production import placement_from_production
     from compiler.placement.replan import replan
 
@@ -201,10 +187,17 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
                                      cuts=lambda c: cuts.get(c, ()))
     running = placement_from_production(mapped, yaml.safe_load(
         tree[f"{CURRENT}/production_deployment.yaml"]))
-    system = _calibrated(mapped.system, running, measured_components, DEFAULT)
+    system, _ = calibrated(mapped.system, running, measured_components)
     result = replan(system, running, mode=mode, tolerance=tolerance)
-    if result is None or not result.changed:
-        return None
+    if result is None:
+        violations = evaluate(system, running).violations  # a saturated resource says most
+        worst = next((v for v in violations if v.kind == "stability"), None) or max(
+            violations, key=lambda v: v.excess, default=None)
+        return Replacement(None, note="no placement meets every constraint at the measured "
+                           "times and load" + (f" (running: {worst.message})" if worst else ""))
+    if not result.changed:
+        return Replacement(None, note="the running placement is still the cheapest that "
+                           "meets every constraint at the measured times and load")
     units = units_from_placement(app, mapped, result.placement)
     layer_of = {u.name: u.layer for u in units}
     moves = tuple(f"moved {m.unit} to layer {layer_of.get(m.unit, '?')} ({m.after})"
@@ -341,10 +334,12 @@ class _Run:
             settings.app_dir, tree, load=load or planned,
             measured_components={n: s.mean for n, s in times.components},
             now=self.now, mode=settings.mode, tolerance=settings.tolerance)
-        if replacement is None:  # no better placement: wait a cooldown before asking again
+        if replacement.artifacts is None:  # nothing better: a cooldown before asking again
             state["memory"] = changed(memory, self.now).to_json()
             self.save()
-            return self._done(head, fired, measured=measured, load=load)
+            return self._done(head, fired, measured=measured, load=load,
+                              note=f"{replacement.note}; judged again in "
+                                   f"{settings.policy.cooldown:g} s")
         details = [t.message for t in fired] + [
             f"measured load {load:.3g} req/s" if load else "load not measured",
             f"new cost {replacement.cost:.6g}"]
@@ -367,9 +362,11 @@ class _Run:
                      commit_seconds)
 
     def _done(self, head: str, fired: tuple[Trigger, ...] = (), *,
-              measured: Mapping[str, float] | None = None, load: float | None = None) -> Cycle:
+              measured: Mapping[str, float] | None = None, load: float | None = None,
+              note: str = "") -> Cycle:
         return Cycle("applied" if self.actions else "unchanged", head, tuple(self.actions),
-                     fired, measured=dict(measured or {}), load=load, seconds=self._elapsed())
+                     fired, measured=dict(measured or {}), load=load, seconds=self._elapsed(),
+                     note=note)
 
 
 DECIDED = "Aisprint-Decided"

@@ -204,6 +204,31 @@ def test_the_cli_judges_embedded_metrics_and_commits_a_re_placement(deployment, 
     assert again["status"] == "unchanged" and again["commit"] is None  # cooling down
 
 
+def test_a_load_no_placement_can_serve_is_said_not_committed(deployment, tmp_path):
+    """30 requests a second, slow ones: no placement of mask detection serves that load (it
+    tops out under 20), so nothing is committed, the cycle says why, and the cooldown holds
+    the next attempt."""
+    from compiler.runtime.metrics import EmbeddedStore
+
+    app, repo = deployment
+    head = Reader(repo).head_of("main")
+    config = settings(app, repo, tmp_path)
+    now = time.time()
+    store = EmbeddedStore(tmp_path / "m.sqlite")
+    ends = [now - 60 + (i + 0.5) / 30 for i in range(1800)]  # all within the last minute
+    store.write_points(ExecutionTimePoint("blurry-faces-onnx", end - 30, end,
+                                          session_id=f"s{i:04d}") for i, end in enumerate(ends))
+    cycle = reconcile_once(config, metrics=store, now=now)
+    assert cycle.status == "unchanged" and cycle.commit is None, cycle
+    assert {t.kind for t in cycle.triggers} == {"qos", "load"} and cycle.load == pytest.approx(30)
+    assert Reader(repo).head_of("main") == head
+    assert cycle.note.startswith("no placement meets every constraint at the measured times")
+    assert "judged again in 60 s" in cycle.note
+    assert cycle.note in cycle.summary() and cycle.to_json()["note"] == cycle.note
+    later = reconcile_once(config, metrics=store, now=now + 1)
+    assert not later.triggers and later.note == "" and later.commit is None  # cooling down
+
+
 def oscar_environment(stub_url: str) -> dict[str, str]:
     """The FDL's secrets and the Raspberry Pi cluster's endpoint and password (never in git)."""
     return {**SECRETS, "OSCAR_ENDPOINT_MASK_DETECTION_LAYER1": stub_url,
