@@ -113,14 +113,14 @@ def _use_reconciler(wanted: bool | None, repo: Path, quiet: bool) -> bool:
                 "backend (compile into it with `aisprint up APP` or `aisprint compile APP "
                 "--repo DIR`)")
         return False
-    raise local.LocalError(local._fail(
+    raise local.local_error(
         "AIS956", f"--reconcile needs a git repository and {repo} is a plain folder",
         "let up compile into it (drop --no-compile; the folder must then be empty or a git "
-        "repository), or pass --no-reconcile", repo).diagnostics)
+        "repository), or pass --no-reconcile", repo)
 
 
 def _images(images: str | None, no_images: bool) -> Path | None:
-    from compiler.runtime.local import PHOTO_HINT, LocalError, _fail, default_images
+    from compiler.runtime.local import PHOTO_HINT, default_images, local_error
 
     if no_images:
         return None
@@ -128,8 +128,8 @@ def _images(images: str | None, no_images: bool) -> Path | None:
         return Path(images)
     found = default_images()
     if found is None:
-        raise LocalError(_fail("AIS967", "no ../shared/images beside this folder or this "
-                               "checkout, and no --images given", PHOTO_HINT).diagnostics)
+        raise local_error("AIS967", "no ../shared/images beside this folder or this "
+                          "checkout, and no --images given", PHOTO_HINT)
     return found
 
 
@@ -217,10 +217,10 @@ def up(
         raise UsageError(f"no application folder {app_dir}")
     running = local.running_backend(state_dir)
     if running:
-        raise local.LocalError(local._fail(
+        raise local.local_error(
             "AIS966", f"a local backend already runs from {state_dir} (pid {running['pid']})",
             f"stop it first: aisprint down --state {state}, or use another --state",
-            state_dir / local.UP_FILE).diagnostics)
+            state_dir / local.UP_FILE)
     inputs = _images(images, no_images)
     files = local.input_files(inputs) if inputs else []
     quiet = output is OutputFormat.json
@@ -393,10 +393,10 @@ def _detach(app_dir: str, state_dir: Path, repo: Path, deployment: str, routing:
     while not (state_dir / SUMMARY_FILE).exists():
         if process.poll() is not None or (state_dir / FAILED_FILE).exists():
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-            raise local.LocalError(local._fail(
+            raise local.local_error(
                 "AIS970", "the background backend stopped before it was ready: "
                 + (" | ".join(tail) or f"exit {process.returncode}"), f"see {log}",
-                log).diagnostics)
+                log)
         time.sleep(0.1)
     summary = json.loads((state_dir / SUMMARY_FILE).read_text())
     _report(summary, state_dir, output, bool(summary["inputs"]))

@@ -72,7 +72,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "errors": ("LocalError", "_fail"),
+    "errors": ("LocalError", "local_error"),
     "topology": ("DEFAULT_DEPLOYMENT", "FAAS_FUNCTION", "SESSION_RE", "Service", "Storage",
                  "Topology", "aisprint_root", "chosen_successors", "load_topology",
                  "parallelism", "session_of", "topology_fingerprint", "with_session"),

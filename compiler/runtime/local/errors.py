@@ -12,5 +12,5 @@ class LocalError(InvalidInput):
     """The local backend cannot run what it was given, or cannot start."""
 
 
-def _fail(code: str, message: str, hint: str = "", file: str | Path = "") -> LocalError:
+def local_error(code: str, message: str, hint: str = "", file: str | Path = "") -> LocalError:
     return LocalError([diagnostic(code, message, hint, Location(str(file)) if file else None)])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compiler.runtime.local.backend import UP_FILE
-from compiler.runtime.local.errors import _fail
+from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.processes import (
     RECONCILER_COMMAND,
     WORKER_MODULE,
@@ -93,10 +93,10 @@ def input_files(images: Path) -> list[Path]:
     if images.is_file():
         return [images]
     if not images.is_dir():
-        raise _fail("AIS967", f"no such folder of inputs: {images}", PHOTO_HINT)
+        raise local_error("AIS967", f"no such folder of inputs: {images}", PHOTO_HINT)
     files = sorted(p for p in images.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
-        raise _fail("AIS967", f"{images} holds no files to process", PHOTO_HINT)
+        raise local_error("AIS967", f"{images} holds no files to process", PHOTO_HINT)
     return files
 
 
@@ -119,10 +119,10 @@ def compile_into(app_dir: Path, out: Path) -> Compiled:
 
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / ".git").exists():
-        raise _fail("AIS956", f"{out} holds files but is not a git repository (an older "
-                    "`aisprint up` compiled into it as a plain folder?)",
-                    f"remove it (rm -r {out}) so that up commits the compiled tree there, or "
-                    "pass another --out", out)
+        raise local_error("AIS956", f"{out} holds files but is not a git repository (an older "
+                          "`aisprint up` compiled into it as a plain folder?)",
+                          f"remove it (rm -r {out}) so that up commits the compiled tree there, or "
+                          "pass another --out", out)
     result, _plan = commit(app_dir, repo=out)
     _ignore_bytecode(out)
     head = result.commit or result.previous or ""

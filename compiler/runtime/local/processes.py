@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler.runtime.local.errors import _fail
+from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.topology import Service
 
 WORKER_MODULE = "compiler.runtime.local.worker"
@@ -48,8 +48,8 @@ class Worker:
         if not hello or not hello.get("ready"):
             self.stop()
             error = (hello or {}).get("error") or "it exited or did not answer"
-            raise _fail("AIS969", f"service {service.name!r}: its main.py cannot be loaded: "
-                        f"{error}", f"see {log}", service.design_dir / "main.py")
+            raise local_error("AIS969", f"service {service.name!r}: its main.py cannot be loaded: "
+                              f"{error}", f"see {log}", service.design_dir / "main.py")
         self.warm = bool(hello.get("warm"))
 
     def _environment(self) -> dict[str, str]:

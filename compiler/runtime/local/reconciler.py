@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from compiler.runtime.local.errors import _fail
+from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.lifecycle import metrics_config
 from compiler.runtime.local.processes import stop_process
 
@@ -119,9 +119,9 @@ class Reconciler:
                     stdin=subprocess.DEVNULL, stdout=handle, stderr=handle,
                     env=child_environment(environ), start_new_session=True)
             except OSError as exc:
-                raise _fail("AIS970", f"the reconciler could not start: {exc}",
-                            "run `aisprint up --no-reconcile`, or start `aisprint reconcile` "
-                            f"on {repo} yourself", log) from None
+                raise local_error("AIS970", f"the reconciler could not start: {exc}",
+                                  "run `aisprint up --no-reconcile`, or start `aisprint reconcile` "
+                                  f"on {repo} yourself", log) from None
         return cls(process, log, offset, options)
 
     @property

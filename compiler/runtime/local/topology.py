@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from compiler.runtime.local.errors import _fail
+from compiler.runtime.local.errors import local_error
 from compiler.runtime.metrics import QoSPath, load_qos
 
 DEFAULT_DEPLOYMENT = "current_deployment"
@@ -124,13 +124,13 @@ def _storage(items: Any, where: str) -> tuple[Storage, ...]:
     for item in items or ():
         if not isinstance(item, Mapping) or not isinstance(item.get("path"), str) \
                 or not item["path"].strip("/"):
-            raise _fail("AIS968", f"a storage entry has no path: {item!r}",
-                        "every input/output is {storage_provider, path: <bucket>/<folder>}",
-                        where)
+            raise local_error("AIS968", f"a storage entry has no path: {item!r}",
+                              "every input/output is {storage_provider, path: <bucket>/<folder>}",
+                              where)
         path = "/".join(p for p in item["path"].split("/") if p)
         if ".." in path.split("/"):
-            raise _fail("AIS968", f"a storage path leaves its bucket: {item['path']!r}", "",
-                        where)
+            raise local_error("AIS968", f"a storage path leaves its bucket: {item['path']!r}", "",
+                              where)
         result.append(Storage(path, tuple(str(v) for v in item.get("prefix") or ()),
                               tuple(str(v) for v in item.get("suffix") or ())))
     return tuple(result)
@@ -148,8 +148,8 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise _fail("AIS968", f"cannot read {path.name}: {exc}", "compile the application "
-                    "again (aisprint compile APP --out DIR)", path) from None
+        raise local_error("AIS968", f"cannot read {path.name}: {exc}", "compile the application "
+                          "again (aisprint compile APP --out DIR)", path) from None
 
 
 def aisprint_root(repo: Path) -> Path:
@@ -171,29 +171,29 @@ def load_topology(repo: Path, deployment: str = DEFAULT_DEPLOYMENT) -> Topology:
     if not folder.is_dir():
         known = sorted(p.name for p in (root / "deployments").glob("*") if p.is_dir()) \
             if (root / "deployments").is_dir() else []
-        raise _fail("AIS968", f"no deployment {deployment!r} in {root}",
-                    f"known deployments: {', '.join(known) or 'none'} — compile the "
-                    "application first: aisprint compile APP --out DIR", folder)
+        raise local_error("AIS968", f"no deployment {deployment!r} in {root}",
+                          f"known deployments: {', '.join(known) or 'none'} — compile the "
+                          "application first: aisprint compile APP --out DIR", folder)
     services: dict[str, Service] = {}
 
     def add(props: Mapping, source: Path, design_dir: Path | None) -> None:
         name = str(props.get("name") or "")
         if not name:
-            raise _fail("AIS968", "a service has no name", "", source)
+            raise local_error("AIS968", "a service has no name", "", source)
         env = _env(props.get("environment", props.get("env_variables")))
         unit = env.get("COMPONENT_NAME", name)
         design = design_dir or _design_for(root, unit)
         if not (design / "main.py").is_file():
-            raise _fail("AIS968", f"service {name!r}: no main.py in {design}",
-                        "the compiled tree is incomplete: compile the application again",
-                        source)
+            raise local_error("AIS968", f"service {name!r}: no main.py in {design}",
+                              "the compiled tree is incomplete: compile the application again",
+                              source)
         try:
             cores = float(env.get("COMPUTING_UNITS") or props.get("cpu") or 1)
         except (TypeError, ValueError):
             cores = 1.0
         inputs = _storage(props.get("input"), str(source))
         if not inputs:
-            raise _fail("AIS968", f"service {name!r} has no input", "", source)
+            raise local_error("AIS968", f"service {name!r} has no input", "", source)
         services.setdefault(name, Service(
             name, unit, design.resolve(), inputs, _storage(props.get("output"), str(source)),
             tuple(sorted(env.items())), cores, str(source.relative_to(root.parent))))
@@ -206,7 +206,7 @@ def load_topology(repo: Path, deployment: str = DEFAULT_DEPLOYMENT) -> Topology:
             for props in (entry or {}).values():
                 script = props.get("script") if isinstance(props, Mapping) else None
                 if not isinstance(props, Mapping):
-                    raise _fail("AIS968", "an FDL entry is not a service mapping", "", fdl)
+                    raise local_error("AIS968", "an FDL entry is not a service mapping", "", fdl)
                 design = (fdl.parent / script).resolve().parent if isinstance(script, str) \
                     and not script.startswith("/") else None
                 add(props, fdl, design)
@@ -218,8 +218,8 @@ def load_topology(repo: Path, deployment: str = DEFAULT_DEPLOYMENT) -> Topology:
             if isinstance(node, Mapping) and node.get("type") == FAAS_FUNCTION:
                 add(node.get("properties") or {}, template, None)
     if not services:
-        raise _fail("AIS968", f"deployment {deployment!r} has no service to run",
-                    "it needs oscar/fdl.yaml or im/*.yaml with FaaS.Function nodes", folder)
+        raise local_error("AIS968", f"deployment {deployment!r} has no service to run",
+                          "it needs oscar/fdl.yaml or im/*.yaml with FaaS.Function nodes", folder)
     dag = _read_yaml(folder / "application_dag.yaml") if (
         folder / "application_dag.yaml").is_file() else {}
     edges = []
