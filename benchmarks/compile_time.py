@@ -10,7 +10,6 @@ Targets of the compile issue: < 2 s and < 15 s.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from generate_app import generate  # noqa: E402
+from generate_app import benchmark_apps  # noqa: E402
 
 TARGETS = {"mask_detection": 2.0, "generated": 15.0}
 
@@ -35,14 +34,7 @@ def main() -> int:
     aisprint = shutil.which("aisprint") or sys.exit("aisprint is not installed: pip install -e .")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        mask = root / "mask_detection"
-        shutil.copytree(REPO / "examples" / "mask_detection", mask,
-                        ignore=shutil.ignore_patterns("*.onnx", "aisprint"))
-        subprocess.run([sys.executable, str(mask / "prepare_models.py")], check=True,
-                       capture_output=True, env={**os.environ, "AISPRINT_MODELS_DIR": str(
-                           REPO.parent / "shared" / "models")})
-        apps = {"mask_detection": mask,
-                "generated": generate(root / "generated", args.components, seed=1)}
+        apps = benchmark_apps(root, args.components)
         rows, stages = [], {}
         for name, app in apps.items():
             times = []

@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -93,6 +96,20 @@ def generate(out: Path, components: int, seed: int) -> Path:
     physical = REPO / "examples" / "smart_city" / "common_config" / "physical_nodes.yaml"
     shutil.copy(physical, out / "common_config" / "physical_nodes.yaml")
     return out
+
+
+def benchmark_apps(root: Path, components: int) -> dict[str, Path]:
+    """The two applications the compile and plan benchmarks time, written under ``root``: a
+    copy of examples/mask_detection with its models prepared from ../shared/models, and a
+    generated one of ``components`` components."""
+    mask = root / "mask_detection"
+    shutil.copytree(REPO / "examples" / "mask_detection", mask,
+                    ignore=shutil.ignore_patterns("*.onnx", "aisprint"))
+    models = REPO.parent / "shared" / "models"
+    subprocess.run([sys.executable, str(mask / "prepare_models.py")], check=True,
+                   capture_output=True, env={**os.environ, "AISPRINT_MODELS_DIR": str(models)})
+    return {"mask_detection": mask,
+            "generated": generate(root / "generated", components, seed=1)}
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ Target of the gitops issue: < 1 s for the no-op plan of mask_detection.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
@@ -28,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO))
 
-from generate_app import generate  # noqa: E402
+from generate_app import benchmark_apps  # noqa: E402
 
 TARGETS = {"mask_detection": 1.0}
 
@@ -60,14 +59,7 @@ def main() -> int:
     rows, comments = [], []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        mask = root / "mask_detection"
-        shutil.copytree(REPO / "examples" / "mask_detection", mask,
-                        ignore=shutil.ignore_patterns("*.onnx", "aisprint"))
-        models = REPO.parent / "shared" / "models"
-        subprocess.run([sys.executable, str(mask / "prepare_models.py")], check=True,
-                       capture_output=True, env={**os.environ, "AISPRINT_MODELS_DIR": str(models)})
-        apps = {"mask_detection": mask,
-                "generated": generate(root / "generated", args.components, seed=1)}
+        apps = benchmark_apps(root, args.components)
         for name, app in apps.items():
             deploy = root / f"deploy-{name}"
             done = subprocess.run([aisprint, "compile", str(app), "--repo", str(deploy)],
