@@ -19,6 +19,16 @@ from compiler.errors import UsageError
 
 DEFAULT_IM = "https://im.egi.eu/im"
 
+# the options the three verbs share (TOSCARIZER's spellings, and the dashed ones)
+APPLICATION_DIR = typer.Option(None, "--application_dir", "--application-dir",
+                               help="Application folder.")
+BASE = typer.Option(False, "--base", help="The base deployment.")
+OPTIMAL = typer.Option(False, "--optimal", help="The optimal deployment.")
+IM_AUTH = typer.Option(None, "--im_auth", "--im-auth",
+                       help="IM auth.dat (default: $IM_AUTH_FILE, or the content in $IM_AUTH).")
+VERIFY = typer.Option(True, "--verify/--no-verify", help="Check the IM's TLS certificate.")
+INFRAS = typer.Option(None, "--infras", help="An infras.yaml instead.")
+
 
 def _progress(message: str) -> None:
     if sys.stderr.isatty() and not os.environ.get("CI"):
@@ -48,19 +58,15 @@ def _base_url(infrastructure_url: str) -> str:
 
 
 def deploy(
-    application_dir: str | None = typer.Option(None, "--application_dir", "--application-dir",
-                                               help="Application folder."),
-    base: bool = typer.Option(False, "--base", help="The base deployment."),
-    optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
+    application_dir: str | None = APPLICATION_DIR,
+    base: bool = BASE,
+    optimal: bool = OPTIMAL,
     tosca_file: list[str] = typer.Option(
         None, "--tosca_file", "--tosca-file",
         help="Deploy these templates instead (repeatable; ignored with --application_dir)."),
     im_url: str = typer.Option(DEFAULT_IM, "--im_url", "--im-url", help="IM REST endpoint."),
-    im_auth: str | None = typer.Option(
-        None, "--im_auth", "--im-auth",
-        help="IM auth.dat (default: $IM_AUTH_FILE, or the content in $IM_AUTH)."),
-    verify: bool = typer.Option(True, "--verify/--no-verify",
-                                help="Check the IM's TLS certificate."),
+    im_auth: str | None = IM_AUTH,
+    verify: bool = VERIFY,
     tosca_types: str | None = typer.Option(
         None, "--tosca-types", help="IM's custom_types.yaml, to validate before posting "
         "(default: $AISPRINT_TOSCA_TYPES or ../shared/tosca-types)."),
@@ -125,15 +131,12 @@ def _infras(application_dir, base, optimal, infras_file) -> Path:
 
 
 def outputs(
-    application_dir: str | None = typer.Option(None, "--application_dir", "--application-dir",
-                                               help="Application folder."),
-    base: bool = typer.Option(False, "--base", help="The base deployment."),
-    optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
-    infras_file: str | None = typer.Option(None, "--infras", help="An infras.yaml instead."),
-    im_auth: str | None = typer.Option(None, "--im_auth", "--im-auth",
-                                       help="IM auth.dat (default: $IM_AUTH_FILE / $IM_AUTH)."),
-    verify: bool = typer.Option(True, "--verify/--no-verify",
-                                help="Check the IM's TLS certificate."),
+    application_dir: str | None = APPLICATION_DIR,
+    base: bool = BASE,
+    optimal: bool = OPTIMAL,
+    infras_file: str | None = INFRAS,
+    im_auth: str | None = IM_AUTH,
+    verify: bool = VERIFY,
     output: str = typer.Option("yaml", "--output", "-o", help="yaml | json"),
 ) -> None:
     """Print the outputs (endpoints, credentials) of every deployed infrastructure.
@@ -158,15 +161,12 @@ def outputs(
 
 
 def delete(
-    application_dir: str | None = typer.Option(None, "--application_dir", "--application-dir",
-                                               help="Application folder."),
-    base: bool = typer.Option(False, "--base", help="The base deployment."),
-    optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
-    infras_file: str | None = typer.Option(None, "--infras", help="An infras.yaml instead."),
-    im_auth: str | None = typer.Option(None, "--im_auth", "--im-auth",
-                                       help="IM auth.dat (default: $IM_AUTH_FILE / $IM_AUTH)."),
-    verify: bool = typer.Option(True, "--verify/--no-verify",
-                                help="Check the IM's TLS certificate."),
+    application_dir: str | None = APPLICATION_DIR,
+    base: bool = BASE,
+    optimal: bool = OPTIMAL,
+    infras_file: str | None = INFRAS,
+    im_auth: str | None = IM_AUTH,
+    verify: bool = VERIFY,
 ) -> None:
     """Destroy every infrastructure listed in infras.yaml; the file goes when all are gone.
 
