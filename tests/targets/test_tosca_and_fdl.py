@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from compiler.compile import build
-from compiler.verify import find_custom_types, find_helm, verify_artifacts, verify_tosca
+from compiler.verify import find_custom_types, verify_artifacts, verify_tosca
 from tests.conftest import SHARED
 
 
@@ -26,14 +26,13 @@ def custom_types():
 
 
 @pytest.mark.integration
-def test_every_emitted_file_passes_its_consumer(artifacts, custom_types, im_python):
+def test_every_emitted_file_passes_its_consumer(artifacts, custom_types, im_python, helm):
     """tosca-parser and IM's own TOSCA→RADL translation, oscar-python, helm, the schemas."""
     for name, files in artifacts.items():
-        helm = find_helm()
         problems, notes = verify_artifacts(files, custom_types=custom_types, helm=helm,
                                            im_python=im_python)
         assert problems == [], (name, problems[:3])
-        assert notes == [] if helm else all("helm" in n for n in notes)
+        assert notes == []
         assert any("/im/" in p for p in files) and any(p.endswith("fdl.yaml") for p in files)
 
 
