@@ -3,7 +3,9 @@
     python examples/mask_detection/prepare_models.py [--models DIR] [--synthetic]
 
 With the shared data beside the repository (../shared/models) or a folder given by --models
-(or AISPRINT_MODELS_DIR), the real face detectors are linked in, never copied. Without them,
+(or AISPRINT_MODELS_DIR), the real face detectors are hard-linked in (copied only when the
+two folders are on different file systems). Not symlinked: the compiler reads only regular
+files inside the application and refuses a symlink that leads out of it. Without them,
 small synthetic ONNX detectors with the same inputs and outputs are built instead, so the
 example still validates, partitions and runs; their detections are then meaningless.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,8 +43,12 @@ def prepare(models_dir: Path | None, synthetic: bool = False) -> list[str]:
             target.unlink()
         source = models_dir / name if models_dir else None
         if source and source.is_file() and not synthetic:
-            target.symlink_to(source)
-            notes.append(f"{component}: linked {source}")
+            try:
+                os.link(source, target)
+                notes.append(f"{component}: linked {source}")
+            except OSError:  # another file system, or hard links not allowed
+                shutil.copyfile(source, target)
+                notes.append(f"{component}: copied {source}")
         else:
             sys.path.insert(0, str(REPO))
             from compiler.design.synthetic import build_detector
