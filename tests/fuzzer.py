@@ -158,8 +158,8 @@ def m_yaml_structure(ws: Workspace) -> str:
         elif op == "duplicate" and isinstance(parent, list):
             parent.append(parent[last])
         elif op == "insert" and isinstance(parent, dict):
-            parent[ws.rng.choice(["extra", "name", "number", "Resources", "alternative_components"])] = \
-                ws.rng.choice(hostile_scalars())
+            key = ws.rng.choice(["extra", "name", "number", "Resources", "alternative_components"])
+            parent[key] = ws.rng.choice(hostile_scalars())
         elif op == "to-list":
             parent[last] = [parent[last]]
         elif op == "to-map":
@@ -178,8 +178,9 @@ def m_yaml_tag(ws: Workspace) -> str:
     if not spots:
         return f"{file.name}: no scalar"
     i = ws.rng.choice(spots)
-    tag = ws.rng.choice(["!!int abc", "!!bool maybe", "!!float x", "!!python/object/apply:os.system ['id']",
-                         "!custom 3", "!!binary ###", "!!timestamp never", "!!null 5",
+    tag = ws.rng.choice(["!!int abc", "!!bool maybe", "!!float x",
+                         "!!python/object/apply:os.system ['id']", "!custom 3", "!!binary ###",
+                         "!!timestamp never", "!!null 5",
                          "!!map [1]", "!!seq {a: 1}", "!<tag:example.com,2000:x> 1"])
     key, _, _ = lines[i].partition(":")
     lines[i] = f"{key}: {tag}"
@@ -394,8 +395,9 @@ def m_json_value(ws: Workspace) -> str:
         return "no performance_models.json"
     text = file.read_text(encoding="utf-8")
     numbers = list(re.finditer(r"(?<=: )-?\d+(\.\d+)?(e-?\d+)?", text))
+    deep = "{\"a\": " * 200 + "1" + "}" * 200
     kind = ws.rng.choice(["NaN", "Infinity", "-Infinity", "1e999", "0", "-1", "1e300",
-                          "\"fast\"", "null", "[]", "1" + "0" * 400, "{\"a\": " * 200 + "1" + "}" * 200])
+                          "\"fast\"", "null", "[]", "1" + "0" * 400, deep])
     if numbers:
         m = ws.rng.choice(numbers)
         text = text[:m.start()] + kind + text[m.end():]
@@ -704,7 +706,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _files(root: Path):
-    for folder, dirs, files in os.walk(root, followlinks=False):
+    for folder, _dirs, files in os.walk(root, followlinks=False):
         for name in files:
             path = Path(folder, name)
             if path.is_symlink() or not path.is_file():
