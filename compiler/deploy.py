@@ -27,7 +27,7 @@ from compiler.compile import compiled_files
 from compiler.diagnostics import diagnostic
 from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
-from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
+from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
 from compiler.gitops.message import compile_message
 from compiler.gitops.plan import (
     Plan,
@@ -233,6 +233,7 @@ def plan(app_dir: str | os.PathLike[str] = ".", *, rev: str | None = None,
     Current side: ``repo`` at ``against`` (default: its branch head); without ``repo``,
     ``against`` is a compiled folder or a revision of the application's repository (compiled
     too); with neither, the tree compiled into the application folder itself."""
+    prefix = safe_prefix(prefix)  # before any work: a --prefix outside is a usage mistake
     current = current_tree(app_dir, against=against, repo=repo, branch=branch, prefix=prefix,
                            mode=mode, time_limit=time_limit)
     desired = compile_app(app_dir, rev=rev, mode=mode, time_limit=time_limit,
@@ -295,6 +296,7 @@ def commit(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
     when missing). With ``plan_file``, only what that plan showed is written: the branch must
     still be at the head the plan was made against (AIS944) and the compile must give the
     plan's manifest (AIS948)."""
+    prefix = safe_prefix(prefix)  # before the repository is created or anything compiled
     saved = load_plan(plan_file) if plan_file else None
     if not Path(repo).exists():
         gitrepo.open_repo(repo, create=True)

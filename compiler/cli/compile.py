@@ -72,6 +72,11 @@ def compile_(
     if repo is not None and out is None:
         from pathlib import Path
 
+        from compiler.gitops.layout import safe_prefix
+        from compiler.gitops.swap import check_folders
+
+        prefix = safe_prefix(prefix)
+        check_folders(Path(repo), prefix)  # the prefix's folders too, not only out's own
         out = str(Path(repo) / prefix)
     result = build(app_dir, mode=mode, time_limit=time_limit,
                    targets=tuple(target) if target else None,

@@ -3,10 +3,14 @@
 A killed writer never leaves a lock that blocks the next one (the kernel drops ``flock`` locks
 with the process), and a second writer does not wait: it fails at once with AIS942, naming the
 holder's process id.
+
+The lock file is opened with ``O_NOFOLLOW``: a symlink planted where the lock goes (a plain
+output folder is anybody's) fails instead of truncating whatever it points at.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -26,9 +30,17 @@ class WriteLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
+        from compiler.gitops.swap import write_failure
+
+        try:
+            return self._take()
+        except OSError as error:
+            raise write_failure(error, f"the lock of {self.what}") from None
+
+    def _take(self) -> WriteLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(50):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -45,9 +57,10 @@ class WriteLock:
                 same = False
             if same:  # not a lock file its previous holder removed after we opened it
                 self._fd = fd
-                os.ftruncate(fd, 0)
-                os.write(fd, json.dumps({"pid": os.getpid(),
-                                         "host": socket.gethostname()}).encode())
+                with contextlib.suppress(OSError):  # who holds it is a courtesy (a full disk)
+                    os.ftruncate(fd, 0)
+                    os.write(fd, json.dumps({"pid": os.getpid(),
+                                             "host": socket.gethostname()}).encode())
                 return self
             os.close(fd)
         raise RuntimeError(f"could not take the lock {self.path}")

@@ -26,10 +26,13 @@ Three ways to hold a deployment (``DeployTarget``):
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
 from compiler.gitops import swap
-from compiler.gitops.layout import OWNED, join
+from compiler.gitops.layout import MANIFEST, OWNED, ancestors, join, safe_prefix
 from compiler.gitops.lock import WriteLock
 from compiler.gitops.message import CommitMessage
 
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
 
 ZERO = "0" * 40
 _UNSET = object()
+QUIET = {"GIT_OPTIONAL_LOCKS": "0"}  # reads never take .git/index.lock to refresh stat data
+INDEX_TOKEN = "index-lock-token"  # hard-linked as the user's .git/index.lock (see _reset_index)
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,16 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
     import git
 
     target = Path(path)
-    if create and (not target.exists() or (target.is_dir() and not any(target.iterdir()))):
-        target.mkdir(parents=True, exist_ok=True)
-        return git.Repo.init(target, initial_branch="main")
+    if target.exists() and not target.is_dir():
+        raise _fail("AIS954", f"{target} is a file, not a git repository's folder",
+                    "point --repo at the deployment repository's folder (or a new path)")
+    if create and (not target.exists() or not any(target.iterdir())):
+        with swap.failing_as(f"a new repository at {target}"):
+            target.mkdir(parents=True, exist_ok=True)
+        try:
+            return git.Repo.init(target, initial_branch="main")
+        except git.GitCommandError as error:
+            raise git_failure(error, f"a new repository at {target}") from None
     try:
         return git.Repo(target)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -151,7 +163,7 @@ class Reader:
 
     def _git(self, *args: str, check: bool = True, data: bytes | None = None) -> str | None:
         done = subprocess.run(["git", "-C", str(self.path), *args], input=data,
-                              capture_output=True)
+                              capture_output=True, env={**os.environ, **QUIET})
         if done.returncode != 0:
             if check:
                 raise RuntimeError(f"git {' '.join(args)}: {done.stderr.decode().strip()}")
@@ -184,7 +196,7 @@ class Reader:
     def read_tree(self, rev: str, prefix: str = "") -> dict[str, bytes]:
         """The compiled files (owned paths) of commit ``rev``, relative to ``prefix``."""
         sha = self.resolve(rev)
-        prefix = prefix.strip("/")
+        prefix = safe_prefix(prefix)
         listing = self._git("ls-tree", "-r", "-z", "--full-tree", sha, "--",
                             *(join(prefix, owned) for owned in OWNED)) or ""
         entries = []
@@ -275,37 +287,166 @@ def _pathspecs(prefix: str) -> list[str]:
     return [join(prefix, owned) for owned in OWNED]
 
 
-def _reset_index(repo: git.Repo, prefix: str) -> None:
-    repo.git.reset("-q", "--", *_pathspecs(prefix))
+def git_failure(error: git.GitCommandError, what: str, *, intact: bool = True
+                ) -> InvalidInput:
+    """A failed git command of a write as AIS957, with git's own words and a fix."""
+    said = " ".join((error.stderr or "").replace("stderr:", "").split())[:400].strip(" '")
+    state = "nothing was published" if intact else \
+        "the commit is made; the next write completes the work tree"
+    if "No space left" in said or "Disk quota" in said:
+        hint = "the filesystem is full: free space and run again"
+    elif ".lock" in said and "exists" in said:
+        hint = ("another git process holds that lock: wait for it, or remove the lock file "
+                "when no git process runs in that repository")
+    else:
+        hint = "fix what git reports and run the command again"
+    return _fail("AIS957", f"git failed while writing {what} ({state}): {said}", hint)
+
+
+@contextlib.contextmanager
+def _write_errors(what: str, *, intact: bool = True):
+    import git
+
+    try:
+        yield
+    except OSError as error:
+        raise swap.write_failure(error, what, intact=intact) from None
+    except git.GitCommandError as error:
+        raise git_failure(error, what, intact=intact) from None
+
+
+def check_target(repo: git.Repo, prefix: str, *, branch_head: str | None,
+                 work_tree: Path | None) -> None:
+    """Refuse (AIS952) a target whose folders are not plain folders of the repository: in the
+    work tree the tree is swapped into (``lstat``, never following a link) and in the commit
+    the new one builds on (a committed symlink ``aisprint -> /elsewhere`` is checked out as a
+    symlink by every clone, and git would silently turn it into a folder)."""
+    git_dir = Path(repo.git_dir)
+    swap.check_folders(git_dir, folders=("aisprint/write",), files=("aisprint/lock",))
+    if work_tree is not None:
+        swap.check_folders(work_tree, prefix)
+    if branch_head is None:
+        return
+    manifest = join(prefix, MANIFEST)
+    wanted = {*ancestors(prefix), *_pathspecs(prefix)}
+    listing = repo.git.ls_tree("-t", "-z", "--full-tree", branch_head, "--", *sorted(wanted))
+    for entry in listing.split("\0"):
+        meta, _, path = entry.partition("\t")
+        if path not in wanted:
+            continue
+        mode = meta.split()[0]
+        ok = mode in ("100644", "100755") if path == manifest else mode == "040000"
+        if not ok:
+            kind = {"120000": "a symlink", "160000": "a submodule", "040000": "a folder"}.get(
+                mode, "a file")
+            raise swap.unsafe(Path(path), f"is {kind} in {branch_head[:12]}, the head the "
+                              "tree would be committed on", f"replace {path} with a plain "
+                              f"{'file' if path == manifest else 'folder'} in a commit of its "
+                              "own (`git rm` it and commit), then write again")
+
+
+def _reset_index(repo: git.Repo, prefix: str, work: Path) -> None:
+    """Make the user's index match the new head for the owned paths (``git status`` clean).
+
+    That index is the user's, so git's protocol is followed — hold ``.git/index.lock``, write
+    the new index into it, rename it over ``.git/index`` — with one twist: the lock is taken as
+    a hard link of a private token file. A writer killed while holding it leaves a lock the
+    next writer recognises as its own by the inode (``_release_index_lock``); a lock of any
+    other git process is never touched."""
+    index, lock = Path(repo.git_dir) / "index", Path(repo.git_dir) / "index.lock"
+    token, copy = work / INDEX_TOKEN, work / "user-index"
+    # a fresh inode: a killed writer's token may still be linked as .git/index itself
+    token.unlink(missing_ok=True)
+    os.close(os.open(token, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
+    try:
+        os.link(token, lock)
+    except FileExistsError:
+        raise _fail("AIS957", f"{lock} exists: another git process is using the index of "
+                    f"{repo.working_tree_dir} (the commit is made and the work tree is new; "
+                    "only the index is behind)", "when that git process is done (or, if none "
+                    "runs, after removing the lock), the next write brings the index up to "
+                    "date; `git reset -q -- aisprint` does it by hand") from None
+    if index.exists():
+        shutil.copyfile(index, copy)
+    repo.git.reset("-q", "--", *_pathspecs(prefix), env={"GIT_INDEX_FILE": str(copy)})
+    shutil.copyfile(copy, lock)  # into the token's inode, which is the lock
+    os.rename(lock, index)
+    token.unlink()
+    copy.unlink(missing_ok=True)
+
+
+def _release_index_lock(repo: git.Repo, work: Path) -> None:
+    """Remove the user's ``.git/index.lock`` if, and only if, a killed writer took it."""
+    lock, token = Path(repo.git_dir) / "index.lock", work / INDEX_TOKEN
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.samefile(lock, token):
+            lock.unlink()
+
+
+def _release_ref_locks(repo: git.Repo, journal: dict) -> None:
+    """Remove git's lock files a writer killed inside ``git update-ref`` left.
+
+    The journal says this writer was about to move ``branch`` to ``commit``, and we hold the
+    write lock: a ``refs/heads/<branch>.lock`` or ``HEAD.lock`` (HEAD's reflog follows the
+    branch) holding that commit is that update's. One holding nothing was killed before git
+    wrote into it — or belongs to a git process starting this very millisecond, so it is
+    removed only once a second old (git holds its locks for milliseconds)."""
+    commit = journal["commit"].encode()
+    for lock in (Path(repo.common_dir) / f"refs/heads/{journal['branch']}.lock",
+                 Path(repo.git_dir) / "HEAD.lock"):
+        try:
+            content = lock.read_bytes().strip()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue
+        if content and content != commit:
+            continue  # another git process's: never ours to remove
+        if not content:
+            with contextlib.suppress(FileNotFoundError):
+                time.sleep(max(0.0, 1.0 - (time.time() - lock.stat().st_mtime)))
+                if lock.read_bytes().strip():
+                    continue
+        lock.unlink(missing_ok=True)
 
 
 def recover(repo: git.Repo) -> str | None:
-    """Finish or undo an interrupted write (call with the lock held)."""
+    """Finish or undo an interrupted write and clear what it left (call with the lock held)."""
     work = _work(repo) / "write"
+    if not os.path.lexists(work):
+        return None
+    _release_index_lock(repo, work)
     journal = swap.read_journal(work)
     if journal is not None and "commit" in journal:
+        _release_ref_locks(repo, journal)
         forward = head_of(repo, journal["branch"]) == journal["commit"]
-        done = swap.recover(Path(journal["root"]), work, forward=forward)
-        if forward:
-            _reset_index(repo, journal.get("prefix", ""))
+        if journal.get("root"):  # the branch is checked out: the work tree follows it
+            root, prefix = Path(journal["root"]), journal.get("prefix", "")
+            swap.check_folders(root, prefix)
+            done = swap.recover(root, work, forward=forward)
+            if forward:
+                _reset_index(repo, prefix, work)
+        else:
+            done = "forward" if forward else "back"
     else:
         done = swap.recover(Path(repo.working_tree_dir or repo.git_dir), work)
-    for leftover in ("index", "message"):
-        (work / leftover).unlink(missing_ok=True)
+        if done is None and any(work.iterdir()):
+            done = "back"  # a private index (or its lock) of a write killed before staging
+    swap.remove(work)
     return done
 
 
 def recover_path(path: str | os.PathLike[str]) -> str | None:
     """Take the lock and finish or undo an interrupted write of the repository at ``path``."""
     repo = open_repo(path)
-    with WriteLock(_work(repo) / "lock", f"the deployment repository {path}"):
+    check_target(repo, "", branch_head=None, work_tree=None)
+    what = f"the deployment repository {path}"
+    with WriteLock(_work(repo) / "lock", what), _write_errors(what, intact=False):
         return recover(repo)
 
 
 def dirty_paths(repo: git.Repo, prefix: str = "") -> list[str]:
     """Owned paths with uncommitted changes in the work tree (hand edits)."""
     out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--",
-                          *_pathspecs(prefix))
+                          *_pathspecs(prefix), env=QUIET)
     return sorted(entry[3:] for entry in out.split("\0") if entry[3:])
 
 
@@ -320,11 +461,14 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
     which still makes the final ref update a compare-and-swap."""
     import git
 
+    prefix = safe_prefix(target.prefix)
     repo = open_repo(target.path, create=create)
+    what = f"the deployment repository {target.path}"
+    check_target(repo, "", branch_head=None, work_tree=None)
     work = _work(repo) / "write"
-    prefix = target.prefix.strip("/")
-    with WriteLock(_work(repo) / "lock", f"the deployment repository {target.path}"):
-        recovered = recover(repo)
+    with WriteLock(_work(repo) / "lock", what):
+        with _write_errors(what, intact=False):
+            recovered = recover(repo)
         checked = None if repo.bare else current_branch(repo)
         branch = target.branch or checked or "main"
         ref = f"refs/heads/{branch}"
@@ -335,6 +479,8 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
                         f"{(expected_head or 'nothing')[:12]} as expected: another writer "
                         "committed in between", "plan again against the new head, then write")
         in_work_tree = checked == branch
+        root = Path(repo.working_tree_dir) if in_work_tree else None
+        check_target(repo, prefix, branch_head=previous, work_tree=root)
         if in_work_tree:
             dirty = dirty_paths(repo, prefix)
             if dirty:
@@ -343,18 +489,14 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
                             "commit them (they will then show in the plan) or discard them "
                             "with `git checkout -- aisprint` before writing")
         owned = tuple(_pathspecs(prefix))
-        swap.finish(work)
-        swap.stage(work, {join(prefix, rel): data for rel, data in artifacts.items()},
-                   durable=durable)
-        present = tuple(p for p in owned if (work / "new" / p).exists())
-        env = {"GIT_INDEX_FILE": str(work / "index")}
-        g = repo.git
         published = completed = False
         try:
-            if previous:
-                g.read_tree(previous, env=env)
-            else:
-                g.read_tree("--empty", env=env)
+            swap.stage(work, {join(prefix, rel): data for rel, data in artifacts.items()},
+                       durable=durable)
+            present = tuple(p for p in owned if (work / "new" / p).exists())
+            env = {"GIT_INDEX_FILE": str(work / "index"), **QUIET}
+            g = repo.git
+            g.read_tree(previous or "--empty", env=env)
             g.rm("--cached", "-r", "-q", "--ignore-unmatch", "--", *owned, env=env)
             if present:  # the staging folder is the work tree of this one command
                 g(c="core.autocrlf=false").add(
@@ -368,34 +510,50 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             parents = ["-p", previous] if previous else []
             commit = g.commit_tree(tree, *parents, "-F", str(work / "message"),
                                    env={**os.environ, **_identity_env(author, committer)})
-            root = Path(repo.working_tree_dir) if in_work_tree else Path(repo.git_dir)
-            if in_work_tree:
-                swap.write_journal(work, {"commit": commit, "branch": branch, "root": str(root),
-                                          "owned": list(owned), "present": list(present),
-                                          "prefix": prefix})
+            # the journal names the commit before the ref moves: recovery judges by the ref
+            swap.write_journal(work, {"commit": commit, "branch": branch,
+                                      "root": str(root) if root else None,
+                                      "owned": list(owned), "present": list(present),
+                                      "prefix": prefix})
             try:
                 g.update_ref("-m", f"aisprint: {message.subject}", ref, commit,
                              previous or ZERO)
-            except git.GitCommandError:
+            except git.GitCommandError as error:
                 now = head_of(repo, branch)
+                if now == previous:
+                    raise
                 raise _fail("AIS943", f"{branch} of {target.path} moved to "
                             f"{(now or 'nothing')[:12]} while this write was in progress",
-                            "another writer won; plan again against the new head") from None
+                            "another writer won; plan again against the new head") \
+                    from error
             published = True
             if in_work_tree:
                 swap.roll_forward(root, work, owned, present)
-                _reset_index(repo, prefix)
+                _reset_index(repo, prefix, work)
             completed = True
+        except OSError as error:
+            raise swap.write_failure(error, what, intact=not published) from None
+        except git.GitCommandError as error:
+            raise git_failure(error, what, intact=not published) from None
         finally:
-            if completed or not published:  # else the journal lets the next write finish it
-                swap.finish(work)
-            for leftover in ("index", "message"):
-                (work / leftover).unlink(missing_ok=True)
+            _clear(work, keep_journal=published and not completed)
         pushed = None
         if push_to:
             push(repo, push_to, branch, commit)
             pushed = push_to
         return WriteResult(branch, previous, commit, recovered, pushed)
+
+
+def _clear(work: Path, *, keep_journal: bool) -> None:
+    """Remove what a write leaves in ``work`` — all of it, or all but what the next write
+    needs to finish a published swap (the journal, the staged and the retired trees)."""
+    with contextlib.suppress(OSError):  # on a full disk: the next write's recovery clears it
+        if not keep_journal:
+            swap.remove(work)
+            return
+        for entry in work.iterdir():
+            if entry.name not in (swap.JOURNAL, "new", "old"):
+                swap.remove(entry)
 
 
 def push(repo: git.Repo, remote: str, branch: str, commit: str) -> None:
@@ -405,7 +563,9 @@ def push(repo: git.Repo, remote: str, branch: str, commit: str) -> None:
     try:
         repo.git.push("-q", remote, f"{commit}:refs/heads/{branch}")
     except git.GitCommandError as error:
-        detail = (error.stderr or "").strip().replace("\n", " ")[:300]
-        raise _fail("AIS947", f"pushing {branch} to {remote} was refused: {detail}",
+        from compiler.secrets import scrub  # a remote URL may carry a token: never shown
+
+        detail = scrub((error.stderr or "").strip().replace("\n", " "))[:300]
+        raise _fail("AIS947", f"pushing {branch} to {scrub(remote)} was refused: {detail}",
                     "fetch the remote branch, plan again against it, then write and push") \
             from None

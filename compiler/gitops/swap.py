@@ -16,18 +16,125 @@ process killed at any point leaves, once anything looks at the folder again, exa
 or exactly the new tree. The git writer (``repo.py``) adds its own commit point in front of
 this one: the journal names the commit, and a swap whose ref update never happened is rolled
 back.
+
+Paths are hostile (a pull request can commit ``aisprint -> /home/you``): before anything is
+written, ``check_folders`` looks at every folder the tree goes under with ``lstat`` and refuses
+a symlink or a file there (AIS952); every staged path must stay below its folder; removal never
+follows a symlink. An ``OSError`` of the write (disk full, permission denied, read-only) is
+AIS955 (``write_failure``), after the staging is removed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from compiler.diagnostics import diagnostic
+from compiler.errors import InvalidInput
+from compiler.gitops.layout import MANIFEST, OWNED, ancestors, join
+
 JOURNAL = "journal.json"
+WORK, WORK_LOCK = ".aisprint-write", ".aisprint-write.lock"  # write_folder's, inside out/
+
+
+def unsafe(path: Path, problem: str, fix: str) -> InvalidInput:
+    return InvalidInput([diagnostic(
+        "AIS952", f"{path} {problem}: writing the compiled tree there could leave "
+        "the folder it belongs to, so nothing was written", fix)])
+
+
+def check_folders(root: Path, prefix: str = "", *, folders: tuple[str, ...] = (),
+                  files: tuple[str, ...] = ()) -> None:
+    """Refuse to write under ``root`` when a folder the tree goes in (``prefix``'s folders,
+    aisprint/) or a compiled path itself is a symlink or not what it should be (AIS952).
+
+    Only ``lstat``: a symlink is never followed, whatever it points at. ``folders`` and
+    ``files`` name more paths of ``root`` the writer uses (its staging area and lock)."""
+    manifest = join(prefix, MANIFEST)
+    wanted = [(rel, True) for rel in (*ancestors(prefix), *folders)]
+    wanted += [(join(prefix, rel), join(prefix, rel) != manifest) for rel in OWNED]
+    wanted += [(rel, False) for rel in files]
+    for rel, folder in wanted:
+        path = root / rel
+        try:
+            mode = os.lstat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # nothing there yet (a parent that is a file was reported already)
+        if stat.S_ISLNK(mode):
+            raise unsafe(path, f"is a symlink (to {os.readlink(path)})",
+                         f"replace the symlink {rel} with a real folder (`git rm {rel}` and "
+                         "commit, or remove it), or write somewhere else")
+        if folder and not stat.S_ISDIR(mode):
+            raise unsafe(path, "is a file where a folder is needed",
+                         f"remove or rename {rel}, or choose another --prefix / --out")
+        if not folder and not stat.S_ISREG(mode):
+            raise unsafe(path, "is not a regular file",
+                         f"remove {rel} (the compiler writes it again)")
+
+
+def check_relative(rel: str) -> None:
+    """A staged path must stay below the staging folder (no absolute path, ``..`` or ``.``)."""
+    parts = rel.split("/")
+    if rel.startswith("/") or "\0" in rel or any(p in ("", ".", "..") for p in parts):
+        raise unsafe(Path(rel), "is not a plain relative path",
+                     "rename what produced it (a component or container name with `/` or "
+                     "`..`) in common_config/")
+
+
+_HINTS = {
+    errno.ENOSPC: "the filesystem is full: free space (`df -h {path}`) and run again",
+    errno.EDQUOT: "the disk quota is used up: free space and run again",
+    errno.EFBIG: "a file is larger than this process may write (ulimit -f): raise the limit",
+    errno.EACCES: "this user may not write there: fix the permissions of {path} or write "
+                  "somewhere else",
+    errno.EPERM: "this user may not write there: fix the permissions of {path} or write "
+                 "somewhere else",
+    errno.EROFS: "the filesystem is read-only: write somewhere else",
+    errno.ENOTDIR: "a part of {path} is a file where a folder is needed: remove it or write "
+                   "somewhere else",
+    errno.EEXIST: "{path} is in the way: remove it or write somewhere else",
+    errno.ENOENT: "{path} cannot be created there (a parent is missing or not writable): "
+                  "write somewhere else",
+    errno.EISDIR: "{path} is a folder where a file is needed: remove it",
+    errno.ELOOP: "{path} goes through a symlink, which the writer never follows: replace it "
+                 "with a real folder",
+}
+
+
+def write_failure(error: OSError, what: str, *, intact: bool = True) -> InvalidInput:
+    """An ``OSError`` of a write as AIS955: what, which path, what happened, the fix."""
+    path = error.filename or what
+    reason = error.strerror or str(error)
+    state = "the old tree is intact and the staging was removed" if intact else \
+        "the commit is made; the next write completes the work tree"
+    hint = _HINTS.get(error.errno, "fix the cause and run again").format(path=path)
+    return InvalidInput([diagnostic(
+        "AIS955", f"writing {what} failed at {path}: {reason} ({state})", hint)])
+
+
+def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
+    """A write failed with ``error``: before the commit point (no journal) its staging is
+    removed and the old tree stays; after it, the journal stays for the next write."""
+    committed = read_journal(work) is not None
+    if not committed:
+        with contextlib.suppress(OSError):
+            finish(work)
+    return write_failure(error, what, intact=not committed)
+
+
+@contextlib.contextmanager
+def failing_as(what: str, *, intact: bool = True) -> Iterator[None]:
+    """Turn an ``OSError`` inside the block into AIS955 for ``what``."""
+    try:
+        yield
+    except OSError as error:
+        raise write_failure(error, what, intact=intact) from None
 
 
 def fsync_dir(path: Path) -> None:
@@ -49,9 +156,10 @@ def write_file(path: Path, data: bytes, *, durable: bool) -> None:
 
 def stage(work: Path, artifacts: Mapping[str, bytes], *, durable: bool = True) -> Path:
     """Write ``artifacts`` under ``work/new`` (a fresh folder) and return it."""
+    for rel in artifacts:
+        check_relative(rel)
     new = work / "new"
-    if new.exists():
-        shutil.rmtree(new)
+    remove(new)
     new.mkdir(parents=True)
     for rel, data in artifacts.items():
         write_file(new / rel, data, durable=durable)
@@ -84,7 +192,7 @@ def roll_forward(root: Path, work: Path, owned: tuple[str, ...], present: tuple[
             continue  # moved in already
         if _exists(current):
             if _exists(retired):
-                _remove(retired)
+                remove(retired)
             retired.parent.mkdir(parents=True, exist_ok=True)
             os.rename(current, retired)
         if rel in present:
@@ -96,7 +204,7 @@ def finish(work: Path) -> None:
     """Forget a completed (or abandoned) swap: journal first, then the leftovers."""
     (work / JOURNAL).unlink(missing_ok=True)
     for leftover in ("new", "old", JOURNAL + ".tmp"):
-        _remove(work / leftover)
+        remove(work / leftover)
 
 
 def swap(root: Path, work: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ...], *,
@@ -131,11 +239,18 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
+def remove(path: Path) -> None:
+    """Delete ``path`` itself: a symlink is unlinked, never followed (nor are the ones inside
+    a folder: ``shutil.rmtree`` removes links without descending)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
         shutil.rmtree(path)
-    elif _exists(path):
-        path.unlink()
+    else:
+        path.unlink(missing_ok=True)
+
 
 
 def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ...], *,
@@ -147,11 +262,21 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
     from compiler.gitops.lock import WriteLock
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / ".aisprint-write"
-    with WriteLock(out / ".aisprint-write.lock", f"the folder {out}"):
+    what = f"the compiled tree into {out}"
+    if out.exists() and not out.is_dir():
+        raise InvalidInput([diagnostic(
+            "AIS954", f"{out} is a file, not a folder to write the compiled tree into",
+            "pass a folder (new or existing) as --out")])
+    with failing_as(what):
+        out.mkdir(parents=True, exist_ok=True)
+    check_folders(out, folders=(WORK,), files=(WORK_LOCK,))
+    work = out / WORK
+    with WriteLock(out / WORK_LOCK, f"the folder {out}"):
         recover(out, work)
-        swap(out, work, artifacts, owned, durable=durable)
+        try:
+            swap(out, work, artifacts, owned, durable=durable)
+        except OSError as error:
+            raise abandon(work, error, what) from None
         with contextlib.suppress(OSError):
             work.rmdir()  # another writer may be using it already
     return out
@@ -161,5 +286,6 @@ def recover_folder(out: Path) -> str | None:
     """Take the lock and finish or undo an interrupted ``write_folder`` of ``out``."""
     from compiler.gitops.lock import WriteLock
 
-    with WriteLock(Path(out) / ".aisprint-write.lock", f"the folder {out}"):
-        return recover(Path(out), Path(out) / ".aisprint-write")
+    check_folders(Path(out), folders=(WORK,), files=(WORK_LOCK,))
+    with WriteLock(Path(out) / WORK_LOCK, f"the folder {out}"):
+        return recover(Path(out), Path(out) / WORK)
