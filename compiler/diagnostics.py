@@ -74,6 +74,8 @@ CODES: dict[str, CodeInfo] = {
     "AIS106": _e("schema-pattern", "A name or text does not follow its required pattern."),
     "AIS107": _e("schema-size", "A list, mapping or text is too short or too long."),
     "AIS108": _e("schema-unique", "A list holds the same item twice."),
+    "AIS109": _e("number-not-finite", "A number is NaN or infinite (`.nan`, `.inf`, `1e999`, JSON `NaN`/`Infinity`): every number must be finite; the message gives the valid range."),
+    "AIS110": _e("number-too-large", "A number is beyond any sensible magnitude (above 1e12 unless its schema allows more, or an integer with hundreds of digits); the message gives the valid range."),
     # application DAG
     "AIS201": _e("dag-cycle", "The dependencies form a cycle; an application must be a DAG."),
     "AIS202": _e("dag-source", "The DAG must have exactly one source component (no incoming edge)."),
@@ -135,6 +137,8 @@ CODES: dict[str, CodeInfo] = {
     "AIS802": _e("placement-impossible", "A component cannot be placed anywhere: none of its candidate resources has a usable performance model."),
     "AIS803": _w("performance-model-unsupported", "A performance model the placement cannot evaluate (a learnt model with neither its ONNX regressor nor a demand, or an unknown kind)."),
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
+    "AIS806": _e("placement-number", "The placement problem holds a number it cannot compute with (not finite, zero where it divides, or outside the range the solver handles); the message names the value and its valid range."),
+    "AIS807": _e("solver-failed", "The MILP solver returned no usable answer (an error status or a failure reading its result); the message says what it reported."),
     # ONNX partitioning (aisprint design)
     "AIS901": _e("partition-model-missing", "The ONNX file named by partitionable_model does not exist, so the component cannot be partitioned."),
     "AIS902": _e("partition-model-invalid", "The ONNX file named by partitionable_model cannot be read or analysed (not ONNX, broken graph, shape inference fails)."),

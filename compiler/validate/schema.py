@@ -3,6 +3,11 @@
 The schemas live in ``schemas/`` (installed as the package ``compiler.schemas``), written in
 draft 2020-12. Editors that only speak draft-07 (yaml-language-server) get a down-levelled copy
 in ``schemas/editor/``; ``downlevel_draft07`` makes it and a test keeps both in sync.
+
+Before the schema, one pass over every number of the document: JSON Schema cannot refuse NaN
+(every comparison with NaN is false, so ``minimum`` lets it through) and has no notion of an
+absurd magnitude. Every number must be finite (AIS109) and at most ``MAGNITUDE`` in size, or
+within its schema's own range where that is wider (AIS110). The message gives the valid range.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -52,6 +59,11 @@ _CODE_BY_KEYWORD = {
     "uniqueItems": "AIS108",
 }
 
+# No input needs a number larger than this (1e12 s is 30 000 years, 1e12 MB an exabyte); past
+# it, float arithmetic in the placement stops meaning anything (a cost of 1e300 is "infinite" to
+# HiGHS) and integers stop converting to floats at all (OverflowError past ~1e308).
+MAGNITUDE = 1e12
+
 _TYPE_NAMES = {
     dict: "a mapping",
     list: "a list",
@@ -83,10 +95,20 @@ def _validator(name: str):
     return Draft202012Validator(load_schema(name))
 
 
+def _show_number(value: int | float) -> str:
+    """A number as a person reads it; an integer of hundreds of digits by its length."""
+    if isinstance(value, int) and abs(value) >= 10**16:
+        digits = len(str(abs(value))) if abs(value) < 10**4000 else "thousands of"
+        return f"{'-' if value < 0 else ''}a {digits}-digit integer"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _describe(value: Any) -> str:
     kind = _TYPE_NAMES.get(type(value), type(value).__name__)
     if isinstance(value, (dict, list)) or value is None:
         return kind
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{kind} {_show_number(value)}"
     shown = repr(value) if isinstance(value, str) else str(value)
     if len(shown) > 40:
         shown = shown[:37] + "..."
@@ -99,6 +121,15 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _non_finite_text(text: str) -> bool:
+    """``NaN``, ``Infinity``, ``1e999``: JSON numbers that YAML (which gives us the lines) reads
+    as text. Reported as what they are, not as a type error."""
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _where(path: tuple) -> str:
@@ -126,15 +157,140 @@ def _leaf_errors(error) -> Iterator:
 
 
 def validate_document(doc: YamlDocument, schema_name: str) -> list[Diagnostic]:
-    """Every schema violation of ``doc`` as a diagnostic at the offending value's line."""
-    out: list[Diagnostic] = []
+    """Every schema violation of ``doc`` as a diagnostic at the offending value's line.
+
+    Numbers that are not finite or absurdly large are reported first, once each; the schema's
+    own complaint about the same value (``inf`` above a ``maximum``) is then left out."""
+    schema = load_schema(schema_name)
+    out = number_diagnostics(doc, schema)
+    seen = {d.location.pointer for d in out if d.location}
     for top in _validator(schema_name).iter_errors(doc.data):
         for err in _leaf_errors(top):
-            out.extend(_to_diagnostics(doc, err))
+            if pointer(tuple(err.absolute_path)) in seen:
+                continue
+            out.extend(_to_diagnostics(doc, err, schema))
     return out
 
 
-def _to_diagnostics(doc: YamlDocument, err) -> list[Diagnostic]:
+# ----------------------------------------------------------------------------- numbers
+
+
+def _numbers(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, int | float]]:
+    """Every number in a document with its path (booleans are not numbers here)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, path + (i,))
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield path, node
+
+
+def _resolve(root: dict, node: Any) -> list[dict]:
+    """``node`` with local ``$ref``s followed and ``anyOf``/``oneOf``/``allOf`` spread out."""
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) \
+                if isinstance(target, dict) else {}
+        return _resolve(root, target)
+    out = [node]
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in node.get(key, ()):
+            out += _resolve(root, branch)
+    return out
+
+
+def subschemas(root: dict, path: tuple) -> list[dict]:
+    """The schemas that may apply to the value at ``path`` (a best effort walk: properties,
+    patternProperties, additionalProperties, prefixItems, items)."""
+    current = _resolve(root, root)
+    for part in path:
+        found: list[dict] = []
+        for node in current:
+            if isinstance(part, int) and not isinstance(part, bool):
+                prefix = node.get("prefixItems", [])
+                sub = prefix[part] if part < len(prefix) else node.get("items")
+                found += _resolve(root, sub)
+                continue
+            key = str(part)
+            props = node.get("properties", {})
+            matched = [s for p, s in node.get("patternProperties", {}).items()
+                       if re.search(p, key)]
+            if key in props:
+                found += _resolve(root, props[key])
+            elif matched:
+                for sub in matched:
+                    found += _resolve(root, sub)
+            else:
+                found += _resolve(root, node.get("additionalProperties"))
+        current = found
+    return current
+
+
+def _admits_numbers(node: dict) -> bool:
+    kind = node.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "number" in kinds or "integer" in kinds
+
+
+def _bounds(node: dict) -> tuple[float, float]:
+    """A number schema's ``(low, high)``: its own bounds, else ±MAGNITUDE."""
+    low = node.get("exclusiveMinimum", node.get("minimum", -MAGNITUDE))
+    high = node.get("exclusiveMaximum", node.get("maximum", MAGNITUDE))
+    return low, high
+
+
+def range_text(node: dict) -> str:
+    """The valid range of a number schema, e.g. ``0 < x <= 1e+06``."""
+    low, high = _bounds(node)
+    low_rel = "<" if "exclusiveMinimum" in node else "<="
+    high_rel = "<" if "exclusiveMaximum" in node else "<="
+    return f"{_show_number(low)} {low_rel} x {high_rel} {_show_number(high)}"
+
+
+def number_schema(root: dict, path: tuple) -> dict:
+    """The schema of the number at ``path`` (``{}`` when none says it is a number)."""
+    return next((n for n in subschemas(root, path) if _admits_numbers(n)), {})
+
+
+def number_diagnostics(doc: YamlDocument, schema: dict) -> list[Diagnostic]:
+    """AIS109 for NaN and ±inf, AIS110 for magnitudes past the range (never OverflowError:
+    integers are compared as integers, never converted to float)."""
+    out = []
+    for path, value in _numbers(doc.data):
+        if isinstance(value, float) and not math.isfinite(value):
+            out.append(_not_finite(doc, schema, path, "NaN" if value != value
+                                   else _show_number(value)))
+            continue
+        if -MAGNITUDE <= value <= MAGNITUDE:
+            continue  # the schema checks its own, narrower bounds
+        node = number_schema(schema, path)
+        low, high = _bounds(node)
+        if low <= value <= high:
+            continue  # a schema that allows more (a seed, say)
+        out.append(diagnostic(
+            "AIS110", f"{_where(path)} is {_show_number(value)}, far beyond any sensible "
+            f"value; valid range: {range_text(node)}", _range_hint(node), doc.loc(path)))
+    return out
+
+
+def _not_finite(doc: YamlDocument, schema: dict, path: tuple, shown: str) -> Diagnostic:
+    node = number_schema(schema, path)
+    return diagnostic("AIS109", f"{_where(path)} is {shown}, not a finite number; valid range: "
+                      f"{range_text(node)}", _range_hint(node), doc.loc(path))
+
+
+def _range_hint(node: dict) -> str:
+    about = (node.get("description") or node.get("title") or "").rstrip(".")
+    return f"write a finite number in {range_text(node)}" + (f" ({about})" if about else "")
+
+
+def _to_diagnostics(doc: YamlDocument, err, root: dict) -> list[Diagnostic]:
     path = tuple(err.absolute_path)
     kw = err.validator
     code = _CODE_BY_KEYWORD.get(kw, "AIS100")
@@ -183,6 +339,8 @@ def _to_diagnostics(doc: YamlDocument, err) -> list[Diagnostic]:
         wanted = err.validator_value
         wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
         message = f"{_where(path)} must be {wanted}, not {_describe(value)}"
+        if isinstance(value, str) and _admits_numbers(schema) and _non_finite_text(value):
+            return [_not_finite(doc, root, path, value)]
         if isinstance(value, str) and "number" in str(wanted) and _is_number(value):
             help_ = (f"YAML 1.1 reads {value} as text (an exponent needs a dot in YAML 1.1): "
                      "write it without the exponent, e.g. 0.00005, or as 5.0e-05")
@@ -196,7 +354,12 @@ def _to_diagnostics(doc: YamlDocument, err) -> list[Diagnostic]:
     elif kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
         rel = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
                "exclusiveMaximum": "<", "multipleOf": "a multiple of"}[kw]
-        message = f"{_where(path)} is {value} but must be {rel} {err.validator_value}"
+        bound = err.validator_value
+        message = (f"{_where(path)} is {_show_number(value)} but must be {rel} "
+                   f"{_show_number(bound) if isinstance(bound, (int, float)) else bound}")
+        if kw != "multipleOf":
+            message += f"; valid range: {range_text(schema)}"
+            help_ = help_ or _range_hint(schema)
     elif kw == "pattern":
         message = (f"{_where(path)} is {_describe(value)}, which does not match the "
                    f"pattern {err.validator_value}")

@@ -79,6 +79,10 @@ CASES = [
                                "[blurry-faces-onnx, mask-detector, 1, 2]")], [("AIS107", DAG, 0)]),
     Case("schema-unique", [(DAG, "mask-detector, mask-alert]",
                             "mask-detector, mask-alert, mask-detector]")], [("AIS108", DAG, 0)]),
+    Case("number-not-finite", [(RES, "AccessDelay: 0.03", "AccessDelay: .nan")],
+         [("AIS109", RES, 0)]),
+    Case("number-too-large", [(RES, "totalNodes: 3", "totalNodes: " + "9" * 400)],
+         [("AIS110", RES, 0)]),
     # --- DAG
     Case("dag-cycle", [(DAG, "    - [mask-detector, mask-alert, 1]",
                         "    - [mask-detector, mask-alert, 1]\n    - [mask-alert, blurry-faces-onnx, 1]")],
@@ -178,13 +182,19 @@ CASES = [
          [("AIS524", BLUR, 0)]),
     # --- secrets
     Case("secret-literal", [(PN, "access_key: ${RPI_MINIO_ACCESS_KEY}",
-                             "access_key: AKIAIOSFODNN7EXAMPLE")], [("AIS601", PN, 0)]),
+                             "access_key: AKIAIOSFODNN7EXAMPLE")], [("AIS602", PN, 0)]),
     Case("secret-private-key", [(PN, "          ssh_key: ${EDGE_NUC_SSH_KEY}",
                                  '          ssh_key: "-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n'
-                                 '-----END RSA PRIVATE KEY-----"')], [("AIS601", PN, 0)]),
+                                 '-----END RSA PRIVATE KEY-----"')], [("AIS602", PN, 0)]),
     Case("secret-password-anywhere", [(PN, "          name: oscar-rpi",
                                        "          name: oscar-rpi\n          password: hunter2")],
-         [("AIS601", PN, 1)]),
+         [("AIS602", PN, 1)]),
+    Case("secret-shape-in-endpoint", [(PN, "endpoint: https://minio.rpi.campus.example.org",
+                                       "endpoint: https://admin:hunter22@minio.rpi.example.org")],
+         [("AIS603", PN, 0)]),
+    Case("secret-in-source", [("src/mask-alert/settings.py", None,
+                               'TOKEN = "ghp_' + "a1B2c3D4e5" * 4 + '"\n')],
+         [("AIS604", "src/mask-alert/settings.py", None)]),
     # --- SPACE4AI-D settings and physical nodes
     Case("space4aid-unknown-layer", [(S4, "computationalLayer2]", "computationalLayer9]")],
          [("AIS701", S4, 0)]),
@@ -244,5 +254,6 @@ def test_every_catalogued_check_is_exercised():
     covered = {code for case in CASES for code, _, _ in case.expect}
     # AIS100 is the fallback for schema keywords our schemas do not use; AIS8xx concern the
     # placement inputs and are tested in tests/placement/test_from_application.py
-    assert {c for c in CODES if c < "AIS800"} - covered == {"AIS100"}
+    # AIS601 needs the opt-in to literal secrets: tests/test_secrets.py
+    assert {c for c in CODES if c < "AIS800"} - covered == {"AIS100", "AIS601"}
     assert len(CASES) >= 40
