@@ -125,11 +125,14 @@ CODES: dict[str, CodeInfo] = {
     "AIS523": _e("qos-path-self", "prev_components contains the annotated component itself."),
     "AIS524": _w("onnx-missing", "The ONNX file named by partitionable_model is not in the component's onnx/ folder."),
     # secrets
-    "AIS601": _w("secret-in-file", "A secret value (key, password, token) is written in a committed file."),
+    "AIS601": _w("secret-in-file", "A secret value (key, password, token) is written in a committed file; allowed for a local test by AISPRINT_ALLOW_LITERAL_SECRETS=1 (artifacts carry a ${VAR} reference all the same)."),
+    "AIS602": _e("secret-literal", "A credential field (SSH key, password, token, access or secret key) holds a literal value instead of a ${VAR} reference."),
+    "AIS603": _e("secret-shape", "A value has the shape of a credential (private key, AWS access key id, GitHub/GitLab/Slack token, URL with a password) in a field that is copied into the artifacts."),
+    "AIS604": _e("secret-in-source", "A file under src/ holds a credential (private key, AWS access key id, GitHub/GitLab/Slack token); it would be copied into every design and image."),
     # SPACE4AI-D settings and physical nodes
     "AIS701": _e("space4aid-unknown-layer", "SPACE4AI-D.yaml names a computational layer that does not exist."),
     "AIS702": _e("space4aid-layer-kind", "SPACE4AI-D.yaml classifies a layer inconsistently (twice, or a FaaS layer as edge/cloud)."),
-    "AIS703": _w("physical-unknown-resource", "physical_nodes.yaml describes a layer or resource that candidate_resources.yaml does not define."),
+    "AIS703": _e("physical-unknown-resource", "physical_nodes.yaml describes a layer or resource that candidate_resources.yaml does not define."),
     "AIS704": _w("physical-missing", "A physical resource has no connection data in physical_nodes.yaml."),
     "AIS705": _w("physical-node-count", "The number of worker nodes in physical_nodes.yaml differs from totalNodes."),
     # placement inputs (performance models, data sizes)
@@ -286,7 +289,9 @@ def _source_line(loc: Location, cache: dict[str, list[str] | None]) -> str | Non
     lines = cache[loc.file]
     if lines is None or loc.line > len(lines):
         return None
-    return lines[loc.line - 1]
+    from compiler.secrets import scrub  # the line may hold the very secret reported
+
+    return scrub(lines[loc.line - 1])
 
 
 def render_text(

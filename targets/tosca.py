@@ -10,8 +10,11 @@
 Unlike TOSCARIZER, nothing random and no secret is written: cluster names derive from the
 application and the layer (``<app>-layer<N>``), and passwords, tokens and keys are inputs whose
 default is a ``${VARIABLE}`` reference, filled in from the environment when the template is
-applied. The custom types are imported by URL (as IM's own examples do); validation swaps in
-a local copy.
+applied. Credentials from physical_nodes.yaml are written as the user's ``${VAR}``; a literal
+(allowed only with ``AISPRINT_ALLOW_LITERAL_SECRETS=1``) becomes
+``${AISPRINT_<RESOURCE>_<FIELD>}`` (``compiler.secrets.physical_reference``), the name the
+validator's warning gives. The custom types are imported by URL (as IM's own examples do);
+validation swaps in a local copy.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 
 from compiler.design.deployments import DeploymentView, Unit
 from compiler.model import Application, LayerType
+from compiler.secrets import physical_reference
 from targets import EmitContext, dump_yaml, slug
 
 CUSTOM_TYPES_URL = "https://raw.githubusercontent.com/grycap/tosca/main/custom_types.yaml"
@@ -55,11 +59,16 @@ def _minio_endpoint(app: Application, layer: int) -> str:
 
 
 def _minio_keys(app: Application, layer: int) -> tuple[str, str]:
+    # a literal key (allowed for a local test) becomes a reference, never a written value
     for node in app.physical_nodes:
         if node.layer == layer and "minio" in node.data:
             minio = node.data["minio"]
-            return (str(minio.get("access_key", "minio")),
-                    str(minio.get("secret_key", env_ref("minio", cluster_name(app, layer)))))
+            access = minio.get("access_key")
+            secret = minio.get("secret_key")
+            return ("minio" if access is None
+                    else physical_reference(node.resource, access, "minio", "access_key"),
+                    env_ref("minio", cluster_name(app, layer)) if secret is None
+                    else physical_reference(node.resource, secret, "minio", "secret_key"))
     return "minio", env_ref("minio_secret_key", cluster_name(app, layer))
 
 
@@ -239,10 +248,12 @@ def _physical_machines(app: Application, layer: int, resource: str, nodes: dict)
     nodes["priv_network"] = {"type": "tosca.nodes.network.Network",
                              "properties": {"network_type": "private"}}
 
-    def attach(node: str, machine: dict, public: bool) -> None:
+    def attach(node: str, machine: dict, public: bool, *where: object) -> None:
+        key = machine.get("ssh_key")
         credential = {"user": str(machine.get("ssh_user", "ubuntu")),
                       "token_type": "private_key",
-                      "token": str(machine.get("ssh_key") or env_ref("ssh_key", node))}
+                      "token": physical_reference(resource, key, *where, "ssh_key") if key
+                      else env_ref("ssh_key", node)}
         nodes[node]["capabilities"]["os"]["properties"]["credential"] = credential
         ports = [("priv", machine.get("private_ip"))]
         if public:
@@ -255,7 +266,7 @@ def _physical_machines(app: Application, layer: int, resource: str, nodes: dict)
                     "requirements": [{"binding": node}, {"link": f"{kind}_network"}]}
 
     if "fe_node" in data:
-        attach("front", dict(data["fe_node"]), public=True)
+        attach("front", dict(data["fe_node"]), True, "fe_node")
     workers = [dict(w) for w in data.get("wns") or ()]
     if workers:
         template = nodes.pop("wn")
@@ -266,7 +277,7 @@ def _physical_machines(app: Application, layer: int, resource: str, nodes: dict)
                 "scalable": {"properties": {"count": 1}},
                 "os": {"properties": dict(template["capabilities"]["os"]["properties"])}}}
             nodes[f"wn_node_{i}"] = {**worker, "requirements": [{"host": f"wn_{i}"}]}
-            attach(f"wn_{i}", machine, public=False)
+            attach(f"wn_{i}", machine, False, "wns", i - 1)
 
 
 def layer_template(app: Application, view: DeploymentView, layer: int) -> dict:

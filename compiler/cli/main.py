@@ -97,7 +97,9 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
             return EXIT_USAGE if error.exit_code == 2 else error.exit_code
         if debug:
             raise
-        print(f"internal error: {type(error).__name__}: {error}\n"
+        from compiler.secrets import scrub  # an unexpected error may quote a credential
+
+        print(f"internal error: {type(error).__name__}: {scrub(str(error))}\n"
               "This is a bug in aisprint-gitops. Run again with AISPRINT_DEBUG=1 for the "
               "traceback and include it in your report.", file=sys.stderr)
         return EXIT_INTERNAL

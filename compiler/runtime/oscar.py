@@ -46,6 +46,7 @@ import yaml
 
 from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.secrets import scrub
 
 MANAGED_BY = "aisprint.io/managed-by"
 APPLICATION = "aisprint.io/application"
@@ -329,23 +330,27 @@ def _client(options: Mapping[str, Any]) -> Any:
     return Client(dict(options))
 
 
-def _call(cluster: str, what: str, fn: Callable[[], Any]) -> Any:
+def _call(cluster: str, what: str, fn: Callable[[], Any], sent: frozenset[str] = frozenset()
+          ) -> Any:
+    """``fn()``, its failures as diagnostics; what the cluster says is scrubbed of the
+    credentials ``sent`` (and of anything shaped like one) before it is shown."""
     try:
         return fn()
     except requests.HTTPError as exc:
         reply = exc.response
-        text = (reply.text or "").strip()[:300] if reply is not None else ""
+        text = scrub((reply.text or "").strip(), sent)[:300] if reply is not None else ""
         status = reply.status_code if reply is not None else "?"
         hint = ("check OSCAR_USER_/OSCAR_PASSWORD_/OSCAR_TOKEN_ for this cluster"
                 if status in (401, 403) else "")
         raise _fail("AIS996", f"OSCAR cluster {cluster!r} refused {what}: HTTP {status} {text}",
                     hint) from None
     except requests.RequestException as exc:
-        raise _fail("AIS995", f"OSCAR cluster {cluster!r} cannot be reached ({what}): {exc}",
+        raise _fail("AIS995", f"OSCAR cluster {cluster!r} cannot be reached ({what}): "
+                    f"{scrub(str(exc), sent)}",
                     f"check its endpoint ({env_name('OSCAR_ENDPOINT', cluster)} or IM's "
                     "outputs) and that the cluster is up") from None
     except ValueError as exc:  # oscar-python's own checks (exists / does not exist)
-        raise _fail("AIS996", f"OSCAR cluster {cluster!r}: {what}: {exc}",
+        raise _fail("AIS996", f"OSCAR cluster {cluster!r}: {what}: {scrub(str(exc), sent)}",
                     "the cluster changed while applying; run again") from None
 
 
@@ -399,15 +404,19 @@ def apply_services(desired: tuple[DesiredService, ...],
     fill_env = env if not dry_run else _Placeholders(env)
     creds = {c: (credentials or {}).get(c) or credentials_from_env(c, env) for c in clusters}
     clients = {c: client_factory(creds[c].client_options(c, endpoints[c])) for c in clusters}
+    # what we send (passwords, tokens, filled-in variables) never comes back in a message
+    sent = frozenset({s for c in clusters for s in (creds[c].password, creds[c].token) if s}
+                     | {env[n] for d in desired for n in _references(json.loads(d.definition))
+                        if n in env})
 
     plans: list[tuple[ServiceAction, dict[str, Any] | None]] = []
     for cluster in clusters:
-        reply = _call(cluster, "listing services", clients[cluster].list_services)
+        reply = _call(cluster, "listing services", clients[cluster].list_services, sent)
         try:
             listed = reply.json() or []
         except ValueError:
             raise _fail("AIS996", f"OSCAR cluster {cluster!r} listed services as something "
-                        f"not JSON: {reply.text[:200]!r}") from None
+                        f"not JSON: {scrub(reply.text, sent)[:200]!r}") from None
         plans += plan_cluster(cluster, [d for d in desired if d.cluster == cluster], listed,
                               owner, fill_env, force)
     if not dry_run:
@@ -416,14 +425,15 @@ def apply_services(desired: tuple[DesiredService, ...],
             client = clients[action.cluster]
             if action.action == "create":
                 _call(action.cluster, f"creating {action.service}",
-                      lambda c=client, b=body: c.create_service(b))
+                      lambda c=client, b=body: c.create_service(b), sent)
             elif action.action == "update":
                 _call(action.cluster, f"updating {action.service}",
-                      lambda c=client, a=action, b=body: c.update_service(a.service, b))
+                      lambda c=client, a=action, b=body: c.update_service(a.service, b), sent)
         for action, _ in plans:
             if action.action == "delete":
                 _call(action.cluster, f"deleting {action.service}",
-                      lambda c=clients[action.cluster], a=action: c.remove_service(a.service))
+                      lambda c=clients[action.cluster], a=action: c.remove_service(a.service),
+                      sent)
     return OscarApplyResult(tuple(a for a, _ in plans), dry_run)
 
 

@@ -8,15 +8,25 @@ finding (nor crash a check). A check yields diagnostics and never raises.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from compiler.diagnostics import Diagnostic, diagnostic
+from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.load.application import LoadedApplication
 from compiler.load.yamlpos import YamlDocument
 from compiler.model import Dag, LayerType, looks_like_partition
+from compiler.secrets import (
+    ALLOW_ENV,
+    credential_field,
+    credential_shape,
+    describe_literal,
+    is_reference,
+    literals_allowed,
+    variable_name,
+)
 
 Check = Callable[[LoadedApplication], Iterable[Diagnostic]]
 CHECKS: list[tuple[tuple[str, ...], Check]] = []
@@ -500,11 +510,77 @@ def onnx_files_exist(app: LoadedApplication) -> Iterator[Diagnostic]:
                     "before `aisprint design` partitions it", a.loc(f"{kind}.onnx_file"))
 
 
-# ----------------------------------------------------------------------------- secrets
+@check("annotations")
+def annotation_paths_inside(app: LoadedApplication) -> Iterator[Diagnostic]:
+    """A model path in an annotation names a file of the component: `aisprint design` reads
+    src/<folder>/onnx/<onnx_file> and must never reach outside it."""
+    for a in app.annotations:
+        for kind in ("partitionable_model", "early_exits_model"):
+            onnx_file = (a.values.get(kind) or {}).get("onnx_file")
+            if not isinstance(onnx_file, str):
+                continue
+            parts = onnx_file.replace("\\", "/").split("/")
+            if onnx_file.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", onnx_file) \
+                    or ".." in parts:
+                yield diagnostic(
+                    "AIS525", f"{a.component}: {kind} onnx_file={onnx_file!r} leaves "
+                    f"src/{a.folder}/onnx/", "name the model by its path under the "
+                    f"component's onnx/ folder, e.g. onnx_file='model.onnx' for "
+                    f"src/{a.folder}/onnx/model.onnx", a.loc(f"{kind}.onnx_file"))
 
-_SECRET_KEY = re.compile(r"(ssh_key|secret|password|passwd|token|access_key|private_key|"
-                         r"api_key|credential)", re.IGNORECASE)
-_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+@check("dag")
+def components_have_sources(app: LoadedApplication) -> Iterator[Diagnostic]:
+    """compile copies src/<folder>/ into each component's container: without any component
+    folder every container would be built with no main.py. (When some folders exist, the
+    components they lack are reported by annotations_match_dag.)"""
+    if app.annotation_sources:
+        return
+    for i, component in enumerate(app.dag.components):
+        yield diagnostic(
+            "AIS511", f"component '{component}' has no source: the application has no "
+            "component folders under src/, so its container would have no main.py",
+            f"add src/{component}/main.py with @component_name(name='{component}') on "
+            "def main", app.dag.loc(f"components.{i}"))
+
+
+@check("dag", "deployments")
+def alternatives_are_defined(app: LoadedApplication) -> Iterator[Diagnostic]:
+    """An alternative of a component is deployed in its place: it needs its own candidate
+    deployment (and, when the application has sources, its own annotated source)."""
+    doc = app.documents.get("application_dag")
+    deployed = {d.component for d in app.deployments if d.partition is None}
+    sourced = {a.component for a in app.annotations or ()}
+    for owner, alternatives in app.dag.alternative_components.items():
+        for i, alternative in enumerate(alternatives):
+            where = doc.loc(("System", "alternative_components", owner, i)) if doc \
+                else app.dag.loc("alternative_components")
+            if alternative in app.dag.components or alternative == owner:
+                yield diagnostic(
+                    "AIS312", f"'{alternative}' is listed as an alternative of '{owner}' but "
+                    "is a component of the DAG itself", "an alternative replaces its "
+                    "component; list it only under alternative_components", where)
+            elif alternative not in deployed:
+                yield diagnostic(
+                    "AIS312", f"alternative '{alternative}' of '{owner}' has no entry in "
+                    "candidate_deployments.yaml", _suggest(alternative, deployed)
+                    + " (add an entry with name, candidateExecutionLayers and Containers "
+                    "for it, or remove the alternative)", where)
+            elif app.source_documents and alternative not in sourced:
+                yield diagnostic(
+                    "AIS312", f"alternative '{alternative}' of '{owner}' has no annotated "
+                    "source in src/", f"add src/<folder>/main.py with "
+                    f"@component_name(name='{alternative}') on def main", where)
+
+
+# ----------------------------------------------------------------------------- secrets
+# A literal credential is an error (AIS602), a warning (AIS601) when the user opted in for a
+# local test; the emitters write a ${VAR} reference either way (compiler/secrets.py names it:
+# the hint below gives the same name). A value shaped like a credential anywhere else is
+# copied verbatim into the artifacts, so it is an error whatever the opt-in (AIS603, AIS604).
+# No message shows any part of the value.
+
+_SOURCE_SCAN_LIMIT = 1 << 20  # bytes read per file under src/ (the start holds any key)
 
 
 def _walk(data, path=()):
@@ -518,25 +594,87 @@ def _walk(data, path=()):
             yield from _walk(value, path + (i,))
 
 
-def secrets_in(doc: YamlDocument) -> Iterator[Diagnostic]:
+def _credential_name(doc: YamlDocument, path: tuple) -> str:
+    """The variable the fix writes: the emitters' name for physical_nodes.yaml (resource name
+    + the field's path under it), the value's path elsewhere."""
+    if path[:1] == ("ComputationalLayers",) and len(path) > 4 and path[2] == "Resources":
+        resource = doc.get(path[:4] + ("name",))
+        if isinstance(resource, str) and resource:
+            return variable_name(resource, *path[4:])
+    return variable_name(*path[-3:])
+
+
+def secrets_in(doc: YamlDocument, allow_literals: bool = False) -> Iterator[Diagnostic]:
     for path, key, value in _walk(doc.data):
-        if not isinstance(value, str) or not value or _ENV_REF.match(value.strip()):
+        if not isinstance(value, str) or not value.strip() or is_reference(value):
             continue
-        pem = "PRIVATE KEY" in value and "-----BEGIN" in value
-        if pem or (isinstance(key, str) and _SECRET_KEY.search(key)):
-            what = "a private key" if pem else f"a literal value for '{key}'"
-            var = "AISPRINT_" + "_".join(str(p) for p in path[-3:]).upper()
-            var = re.sub(r"[^A-Z0-9_]", "_", var)
+        field = key if isinstance(key, str) else next(
+            (p for p in reversed(path) if isinstance(p, str)), "")
+        if isinstance(key, str) and credential_field(key):
+            var = _credential_name(doc, path)
+            what = describe_literal(key, value)
+            if allow_literals:
+                yield diagnostic(
+                    "AIS601", f"{what} is written in '{key}' ({ALLOW_ENV} allows it here)",
+                    f"artifacts that need it carry ${{{var}}}, never the value: export {var} "
+                    f"where you deploy, and write ${{{var}}} here before you commit",
+                    doc.loc(path))
+            else:
+                yield diagnostic(
+                    "AIS602", f"{what} is written in '{key}': credentials are never committed",
+                    f"write ${{{var}}} here and export {var} where deployments run "
+                    "(deploy and reconcile fill it in); rotate it if it was ever pushed. "
+                    f"For a local test only, {ALLOW_ENV}=1 makes this a warning",
+                    doc.loc(path))
+            continue
+        shape = credential_shape(value)
+        if shape:
             yield diagnostic(
-                "AIS601", f"{what} is committed in this file",
-                f"write ${{{var}}} instead and export {var} where deployments run; "
-                "secrets never belong in git (rotate this one if it was pushed)", doc.loc(path))
+                "AIS603", f"{shape} is written in '{field}', which is copied into the "
+                "compiled artifacts",
+                "remove it: credentials belong only in physical_nodes.yaml's key, password "
+                "and token fields, as ${VAR} references (endpoints without user:password@); "
+                "rotate it if it was ever pushed", doc.loc(path))
 
 
 @check("documents")
 def no_secrets(app: LoadedApplication) -> Iterator[Diagnostic]:
+    allow = literals_allowed()
     for doc in app.documents.values():
-        yield from secrets_in(doc)
+        yield from secrets_in(doc, allow)
+
+
+@check()
+def no_secrets_in_sources(app: LoadedApplication) -> Iterator[Diagnostic]:
+    """Every file under src/ is copied into the designs (and their images): none may hold a
+    credential. Symbolic links are not followed (they are not part of the sources)."""
+    root = Path(app.app_dir) / "src"
+    if not root.is_dir() or root.is_symlink():
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                with path.open("rb") as handle:
+                    text = handle.read(_SOURCE_SCAN_LIMIT).decode("utf-8", "replace")
+            except OSError:
+                continue
+            shape = credential_shape(text)
+            if shape is None:
+                continue
+            line = next((i for i, row in enumerate(text.splitlines(), 1)
+                         if credential_shape(row)), 0)
+            relative = os.path.relpath(path, root)
+            shown = os.path.normpath(os.path.join(app.app_dir, "src", relative))
+            yield diagnostic(
+                "AIS604", f"{shape} is written in src/{relative}, which is "
+                "copied into every design and container image",
+                "remove it and read the credential from an environment variable at run "
+                "time (os.environ); rotate it if it was ever pushed",
+                Location(shown, line, 1 if line else 0))
 
 
 # ----------------------------------------------------------------------------- other inputs

@@ -12,6 +12,9 @@
 * Every template is validated with tosca-parser against IM's custom types before it is posted
   (IM 2.0 stops validating once it has loaded a stored infrastructure), then its ``${NAME}``
   references (secrets the emitters never write) are filled from the environment.
+* Whatever IM answers (error messages, contextualisation logs) is scrubbed of credentials
+  before it is shown or stored: the auth file's secrets, the values filled into templates,
+  and anything shaped like a key, token or auth header (``compiler.secrets.scrub``).
 * Connection errors and 5xx answers are retried with exponential backoff (``RetryPolicy``);
   4xx answers raise at once with IM's own message. Every failure is an ``IMError`` carrying a
   Diagnostic (codes AIS971–AIS985).
@@ -32,6 +35,7 @@ import yaml
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.secrets import auth_secrets, scrub
 
 AUTH_FILE_ENV = "IM_AUTH_FILE"
 AUTH_ENV = "IM_AUTH"
@@ -215,6 +219,8 @@ class IMClient:
         self.environ = os.environ if environ is None else environ
         self._sleep = sleep
         self._session = requests.Session()
+        # every credential this client sends: redacted from whatever IM says back
+        self._sent: set[str] = set(auth_secrets(auth.header))
 
     def __repr__(self) -> str:
         return f"IMClient({self.url!r}, auth from {self._auth.source or 'memory'})"
@@ -241,7 +247,7 @@ class IMClient:
             else:
                 if response.status_code < 400:
                     return response
-                message = _im_message(response)
+                message = self._scrub(_im_message(response))
                 if response.status_code < 500:
                     raise IMError("AIS977", f"the IM rejected {what} with HTTP "
                                   f"{response.status_code}: {message}", _hint_for(response),
@@ -253,6 +259,9 @@ class IMClient:
                                   status=response.status_code)
             self._sleep(self.retry.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._sent)
 
     def _path(self, infrastructure: str, suffix: str = "") -> str:
         return f"/infrastructures/{infrastructure_id(infrastructure)}{suffix}"
@@ -274,6 +283,7 @@ class IMClient:
             template = localise_imports(template, self.custom_types)
         # filled in the parsed values, so a secret with YAML syntax in it stays one string
         fill_references(template, self.environ, what=source or "the template")  # all missing
+        self._sent.update(self.environ[name] for name in REFERENCE.findall(template))
         return yaml.safe_dump(_fill(yaml.safe_load(template), self.environ), sort_keys=False)
 
     # -- operations -----------------------------------------------------------------------
@@ -283,7 +293,7 @@ class IMClient:
         body = self._prepare(template, source)
         response = self._request("POST", "/infrastructures", body=body,
                                  params={"async": 1} if asynchronous else None)
-        return _uri(response)
+        return self._scrub(_uri(response))
 
     def update(self, infrastructure: str, template: str, *, source: str = "") -> None:
         """Post a modified template to an infrastructure (adds, resizes, removes nodes)."""
@@ -318,9 +328,9 @@ class IMClient:
     def contmsg(self, infrastructure: str) -> str:
         response = self._request("GET", self._path(infrastructure, "/contmsg"))
         try:
-            return str(response.json().get("contmsg", ""))
+            return self._scrub(str(response.json().get("contmsg", "")))
         except ValueError:
-            return response.text
+            return self._scrub(response.text)
 
     def destroy(self, infrastructure: str) -> None:
         self._request("DELETE", self._path(infrastructure))

@@ -23,6 +23,7 @@ from compiler.runtime.metrics.points import (
     nanoseconds,
     point_from_record,
 )
+from compiler.secrets import scrub
 
 # --------------------------------------------------------------------------- HTTP plumbing
 
@@ -33,6 +34,10 @@ class _Http:
         self.timeout = timeout
         self.retries = retries
         self.session = requests.Session()
+        self.sent: set[str] = set()  # credentials sent: never shown in what the server says
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.sent)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         delay = 0.2
@@ -45,7 +50,8 @@ class _Http:
                     _time.sleep(delay)
                     delay *= 2
                     continue
-                raise fail("AIS987", f"{self.what} at {self.url} cannot be reached: {exc}",
+                raise fail("AIS987", f"{self.what} at {scrub(self.url)} cannot be reached: "
+                            f"{self.scrub(str(exc))}",
                             "check the URL (INFLUX_URL) and that the server runs") from None
             if reply.status_code >= 500 and attempt < self.retries:
                 _time.sleep(delay)
@@ -53,7 +59,7 @@ class _Http:
                 continue
             if reply.status_code >= 400:
                 raise fail("AIS988", f"{self.what} refused {method} {path.split('?')[0]}: "
-                            f"HTTP {reply.status_code}: {_server_message(reply)}",
+                            f"HTTP {reply.status_code}: {self.scrub(_server_message(reply))}",
                             "check the database/bucket name and the credentials "
                             "(INFLUX_USER/INFLUX_PASSWORD or INFLUX_TOKEN)")
             return reply
@@ -94,6 +100,7 @@ class InfluxV1Source(Summarizing):
         self.http = _Http(url, "InfluxDB", timeout, retries)
         if username:
             self.http.session.auth = (username, password)
+            self.http.sent.add(password)
 
     def ensure_database(self) -> None:
         self.http.request("POST", "/query",
@@ -120,10 +127,11 @@ class InfluxV1Source(Summarizing):
                 body = json.loads(line)
             except ValueError:
                 raise fail("AIS989", f"InfluxDB answered with something not JSON: "
-                            f"{line[:200]!r}") from None
+                            f"{self.http.scrub(line)[:200]!r}") from None
             for result in body.get("results", []):
                 if "error" in result:
-                    raise fail("AIS988", f"InfluxDB refused the query: {result['error']}",
+                    raise fail("AIS988", "InfluxDB refused the query: "
+                                f"{self.http.scrub(str(result['error']))}",
                                 f"does the database {self.database!r} exist?")
                 for series in result.get("series", []):
                     columns = series["columns"]
@@ -188,6 +196,7 @@ class InfluxV2Source(Summarizing):
         self.org, self.bucket = org, bucket
         self.http = _Http(url, "InfluxDB", timeout, retries)
         self.http.session.headers["Authorization"] = f"Token {token}"
+        self.http.sent.add(token)
 
     def write_points(self, points: Iterable[ExecutionTimePoint]) -> int:
         points = list(points)
@@ -209,7 +218,8 @@ class InfluxV2Source(Summarizing):
             points = [point_from_record(r) for r in rows
                       if r.get("_measurement", MEASUREMENT) == MEASUREMENT]
         except (KeyError, ValueError) as exc:
-            raise fail("AIS989", f"InfluxDB's CSV answer cannot be read ({exc!r}): "
-                        f"{reply.text[:200]!r}") from None
+            raise fail("AIS989", "InfluxDB's CSV answer cannot be read "
+                        f"({self.http.scrub(repr(exc))}): {self.http.scrub(reply.text)[:200]!r}"
+                        ) from None
         points.sort(key=lambda p: (p.time, p.component_name, p.session_id))
         return tuple(points)
