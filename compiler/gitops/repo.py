@@ -27,6 +27,7 @@ Three ways to hold a deployment (``DeployTarget``):
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import subprocess
@@ -103,12 +104,19 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
         raise _fail("AIS954", f"{target} is a file, not a git repository's folder",
                     "point --repo at the deployment repository's folder (or a new path)")
     if create and (not target.exists() or not any(target.iterdir())):
-        with swap.failing_as(f"a new repository at {target}"):
+        made = not target.exists()
+        what = f"a new repository at {target}"
+        with swap.failing_as(what):
             target.mkdir(parents=True, exist_ok=True)
         try:
             return git.Repo.init(target, initial_branch="main")
-        except git.GitCommandError as error:
-            raise git_failure(error, f"a new repository at {target}") from None
+        except (OSError, git.GitCommandError) as error:
+            # a half-made .git would be "not a git repository" to every later command
+            with contextlib.suppress(OSError):
+                swap.remove(target if made else target / ".git")
+            if isinstance(error, OSError):
+                raise swap.write_failure(error, what) from None
+            raise git_failure(error, what) from None
     try:
         return git.Repo(target)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -494,7 +502,10 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             swap.stage(work, {join(prefix, rel): data for rel, data in artifacts.items()},
                        durable=durable)
             present = tuple(p for p in owned if (work / "new" / p).exists())
-            env = {"GIT_INDEX_FILE": str(work / "index"), **QUIET}
+            objects = Path(repo.common_dir) / "objects"
+            (work / "objects").mkdir()
+            env = {"GIT_INDEX_FILE": str(work / "index"), **QUIET,
+                   **_quarantine(work / "objects", objects)}
             g = repo.git
             g.read_tree(previous or "--empty", env=env)
             g.rm("--cached", "-r", "-q", "--ignore-unmatch", "--", *owned, env=env)
@@ -509,7 +520,9 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             (work / "message").write_text(message.render(), encoding="utf-8")
             parents = ["-p", previous] if previous else []
             commit = g.commit_tree(tree, *parents, "-F", str(work / "message"),
-                                   env={**os.environ, **_identity_env(author, committer)})
+                                   env={**os.environ, **env,
+                                        **_identity_env(author, committer)})
+            _migrate(work / "objects", objects)
             # the journal names the commit before the ref moves: recovery judges by the ref
             swap.write_journal(work, {"commit": commit, "branch": branch,
                                       "root": str(root) if root else None,
@@ -542,6 +555,39 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             push(repo, push_to, branch, commit)
             pushed = push_to
         return WriteResult(branch, previous, commit, recovered, pushed)
+
+
+def _quarantine(quarantine: Path, objects: Path) -> dict[str, str]:
+    """Git writes the objects of a write into ``quarantine`` (reading the repository's own
+    through the alternates), as ``git receive-pack`` does: a write that fails or is killed
+    leaves its objects — and git's half-written ``tmp_obj_*`` files, which a full disk would
+    keep full — in the writer's private folder, which the next writer removes."""
+    return {"GIT_OBJECT_DIRECTORY": str(quarantine),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects.resolve())}
+
+
+def _migrate(quarantine: Path, objects: Path) -> None:
+    """Move the quarantined objects into the repository (before the ref may name them).
+
+    Hard links, never replacing an object git has already: a kill half-way leaves some
+    unreferenced objects (``git gc`` prunes them) and never a damaged one."""
+    for path in sorted(quarantine.rglob("*"), key=lambda p: (p.suffix == ".idx", str(p))):
+        if path.is_dir() or path.name.startswith("tmp_"):
+            continue  # a pack's .idx goes after its .pack: git trusts a pack by its index
+        dest = objects / path.relative_to(quarantine)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, dest)
+        except FileExistsError:
+            pass
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            partial = dest.with_name(f"tmp_aisprint_{dest.name}")  # never a half object
+            shutil.copyfile(path, partial)
+            with contextlib.suppress(FileExistsError):
+                os.link(partial, dest)
+            partial.unlink()
 
 
 def _clear(work: Path, *, keep_journal: bool) -> None:

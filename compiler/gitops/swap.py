@@ -125,6 +125,7 @@ def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
     if not committed:
         with contextlib.suppress(OSError):
             finish(work)
+            work.rmdir()
     return write_failure(error, what, intact=not committed)
 
 
