@@ -16,7 +16,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,16 +35,10 @@ from compiler.design.deployments import (
 from compiler.diagnostics import Diagnostic, Severity, diagnostic
 from compiler.errors import InvalidInput
 from compiler.gitops.layout import MANIFEST, OWNED  # what compile replaces
+from compiler.load import files as boundary
+from compiler.load.application import PARTITION_FILE, scan_inputs
 
 MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
-INPUT_GLOBS = ("common_config/*.yaml", "src/**/*", "oscarp/*.json", "oscarp/*.yaml",
-               "space4ai-d/SPACE4AI-D.yaml", "aisprint/designs/*/partition*_*/**/*")
-# What `aisprint design` generated for partitions is an input; what compile adds beside it
-# (build files, the SDK copy) is not, so compiling into the application folder is stable.
-_PARTITION_FILE = re.compile(r"^aisprint/designs/(?P<component>[^/]+)/"
-                             r"partition(?P<cut>\d+)_(?P<part>\d+)/(?P<rel>.+)$")
-_COMPILE_OWNED_IN_DESIGN = ("Dockerfile", "Dockerfile.aws", "script.sh", "start.sh",
-                            "telegraf-lambda.conf", "aisprint/")
 DEFAULT_MAX_DEPLOYMENTS = 64
 
 
@@ -73,26 +66,30 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_inputs(app_dir: Path) -> dict[str, bytes]:
-    """Every input file of the application, by relative POSIX path (sorted)."""
+def read_inputs(app_dir: str | os.PathLike[str]) -> dict[str, bytes]:
+    """Every input file of the application, by relative POSIX path (sorted), read through the
+    input boundary (``compiler.load.files``: regular files inside the application, capped).
+
+    Raises ``InvalidInput`` for what the boundary refuses; ``aisprint validate`` reports the
+    same (``scan_inputs`` is its list too), so a validated application reads cleanly."""
+    listed, problems = scan_inputs(app_dir)
     found: dict[str, bytes] = {}
-    for pattern in INPUT_GLOBS:
-        for path in sorted(app_dir.glob(pattern)):
-            rel = path.relative_to(app_dir).as_posix()
-            if not path.is_file() or "__pycache__" in rel or rel.endswith(".pyc"):
-                continue
-            generated = _PARTITION_FILE.match(rel)
-            if generated and generated["rel"].startswith(_COMPILE_OWNED_IN_DESIGN):
-                continue
-            found[rel] = path.read_bytes()
-    return dict(sorted(found.items()))
+    for rel in listed:
+        data, problem = boundary.read_bytes(app_dir, rel)
+        if data is None:
+            problems.append(problem)
+        else:
+            found[rel] = data
+    if problems:
+        raise InvalidInput(problems)
+    return found
 
 
 def designed_cuts(inputs: Mapping[str, bytes]) -> dict[str, tuple[str, ...]]:
     """The cuts whose two halves `aisprint design` generated, per component (in cut order)."""
     parts: dict[tuple[str, str], set[int]] = {}
     for rel in inputs:
-        match = _PARTITION_FILE.match(rel)
+        match = PARTITION_FILE.match(rel)
         if match and match["rel"] == "main.py":
             parts.setdefault((match["component"], match["cut"]), set()).add(int(match["part"]))
     cuts: dict[str, list[str]] = {}
@@ -312,18 +309,18 @@ def manifest_files(artifacts: Mapping[str, bytes]) -> dict[str, dict]:
 
 
 def compiled_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
-    """The compiled (owned) files of a folder, by relative path (sorted)."""
-    root = Path(folder)
-    files: dict[str, bytes] = {}
+    """The compiled (owned) files of a folder, by relative path (sorted). Read like inputs
+    (the folder may be a checkout of a stranger's branch): links that lead out of the folder,
+    pipes and devices are skipped, so they read as stale and the next write replaces them."""
+    found: dict[str, bytes] = {}
     for owned in OWNED:
-        path = root / owned
-        if path.is_file():
-            files[owned] = path.read_bytes()
-        elif path.is_dir():
-            for file in path.rglob("*"):
-                if file.is_file():
-                    files[file.relative_to(root).as_posix()] = file.read_bytes()
-    return dict(sorted(files.items()))
+        listed = [owned] if boundary.check(folder, owned) is None else \
+            boundary.walk(folder, owned)[0]
+        for rel in listed:
+            data, _ = boundary.read_bytes(folder, rel)
+            if data is not None:
+                found[rel] = data
+    return dict(sorted(found.items()))
 
 
 def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> list[str]:

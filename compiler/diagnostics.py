@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 DIAGNOSTICS_SCHEMA_VERSION = "https://aisprint-gitops.github.io/schemas/diagnostics/v1.json"
 
@@ -64,6 +63,9 @@ CODES: dict[str, CodeInfo] = {
     "AIS003": _e("duplicate-key", "A YAML mapping has the same key twice; the later value would silently win."),
     "AIS004": _e("empty-file", "An input file is empty or holds only comments."),
     "AIS005": _e("unreadable-file", "A file cannot be read (permissions, not UTF-8, a folder instead of a file)."),
+    "AIS006": _e("input-outside", "An input is a symlink that resolves outside the application, or a path that leaves it (absolute, or with `..`); nothing outside the application is read."),
+    "AIS007": _e("input-not-regular", "An input is not a regular file (a named pipe, socket, device, or a folder where a file belongs)."),
+    "AIS008": _e("input-too-large", "An input file is larger than the limit for its kind (4 MiB for YAML, JSON and Python text; 512 MiB for other files such as ONNX models)."),
     # JSON Schema
     "AIS100": _e("schema", "A value breaks its file's JSON Schema (a rule not covered by AIS101–AIS108)."),
     "AIS101": _e("schema-required", "A required key is missing."),
@@ -96,6 +98,7 @@ CODES: dict[str, CodeInfo] = {
     "AIS309": _e("deployment-duplicate", "Two candidate deployment entries have the same name."),
     "AIS310": _w("container-architecture", "A container image is built for another CPU architecture than its resource."),
     "AIS311": _w("container-hardware", "A container needs SGX or a GPU that one of its candidate resources lacks."),
+    "AIS312": _e("alternative-unknown", "alternative_components lists an alternative that has no entry in candidate_deployments.yaml (or no annotated source), or that is itself a DAG component."),
     # resources and network
     "AIS401": _e("network-unknown-subdomain", "subNetworkDomains names a network domain that does not exist."),
     "AIS402": _e("layer-unreachable", "A computational layer shares no network domain with any other layer."),
@@ -119,11 +122,13 @@ CODES: dict[str, CodeInfo] = {
     "AIS511": _e("annotation-missing-component", "A DAG component has no annotated source in src/."),
     "AIS512": _w("annotations-stale", "common_config/annotations.yaml differs from the annotations in src/."),
     "AIS513": _e("annotation-duplicate-component", "Two sources declare the same component_name."),
+    "AIS514": _e("annotation-misspelt", "A decorator on main() is a near miss of an AI-SPRINT annotation (`@exec_tme`); it would be silently ignored."),
     "AIS520": _e("qos-global-without-path", "global_time_thr is set but prev_components is empty."),
     "AIS521": _e("qos-path-not-in-dag", "prev_components plus the component do not form a path of the DAG."),
     "AIS522": _e("qos-path-unannotated", "A component of a global constraint's path has no exec_time annotation."),
     "AIS523": _e("qos-path-self", "prev_components contains the annotated component itself."),
     "AIS524": _w("onnx-missing", "The ONNX file named by partitionable_model is not in the component's onnx/ folder."),
+    "AIS525": _e("annotation-path-outside", "onnx_file (partitionable_model, early_exits_model) is absolute or leaves the component's onnx/ folder with `..`."),
     # secrets
     "AIS601": _w("secret-in-file", "A secret value (key, password, token) is written in a committed file; allowed for a local test by AISPRINT_ALLOW_LITERAL_SECRETS=1 (artifacts carry a ${VAR} reference all the same)."),
     "AIS602": _e("secret-literal", "A credential field (SSH key, password, token, access or secret key) holds a literal value instead of a ${VAR} reference."),
@@ -282,10 +287,11 @@ def _source_line(loc: Location, cache: dict[str, list[str] | None]) -> str | Non
     if not loc.line:
         return None
     if loc.file not in cache:
-        try:
-            cache[loc.file] = Path(loc.file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            cache[loc.file] = None
+        # through the input boundary: a diagnostic may name a pipe, a device or a symlink
+        # that leads out of the application, whose content must not be read (nor printed)
+        from compiler.load.files import source_lines
+
+        cache[loc.file] = source_lines(loc.file)
     lines = cache[loc.file]
     if lines is None or loc.line > len(lines):
         return None

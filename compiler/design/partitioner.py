@@ -20,6 +20,7 @@ edge that swaps the folders in.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -30,11 +31,15 @@ from pathlib import Path
 import yaml
 
 from compiler.design import partition as core
-from compiler.diagnostics import Diagnostic, diagnostic
+from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.load import files
 from compiler.model import ComponentAnnotations
 
 Progress = Callable[[str, int, int], None]  # component, done, total
+# the second halves `boundary_sizes` reads back, and the folders on the way to them
+_HALF_2 = re.compile(r"^aisprint/designs/[^/]+/partition(\d+)_2/onnx/partition\1_2\.onnx$")
+_DESIGN_FOLDER = re.compile(r"^aisprint/designs/[^/]+(/partition\d+_2(/onnx)?)?$")
 BASE_MAIN_NAMES = ("base_main.py", "component_main.py", "aisprint_base_main.py")
 
 
@@ -103,8 +108,11 @@ def analyse_component(app_dir: str | os.PathLike[str], ann: ComponentAnnotations
     rel = f"src/{ann.folder}/onnx/{onnx_file}"
     where = ann.loc("partitionable_model.onnx_file")
     started = time.perf_counter()
+    data, problem = files.read_bytes(app_dir, rel)  # inside the application, capped
+    if problem is not None and problem.code != "AIS001":  # a missing model is AIS901 below
+        raise InvalidInput([problem])
     try:
-        model = core.load_model(Path(app_dir) / rel)
+        model = _load_model(data, rel)
         analysis = core.analyse(
             model, max_boundary_tensors=max_boundary_tensors,
             progress=(lambda done, total: progress(ann.component, done, total))
@@ -162,17 +170,41 @@ def entry_point(component: str, cut: int, part: int, base_main: str) -> bytes:
         '    print(main({"input": sys.argv[1], "output": sys.argv[2]}))\n').encode()
 
 
+def _load_model(data: bytes | None, rel: str):
+    """An ONNX model from its bytes, never from a path: onnx.load would also open the
+    external-data files the model names, wherever they are."""
+    import onnx
+
+    if data is None:
+        raise core.PartitionError("missing", f"{rel} does not exist")
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises several kinds
+        raise core.PartitionError("invalid", f"not an ONNX model ({exc})") from exc
+    if not model.graph.node:
+        raise core.PartitionError("invalid", "it has no graph nodes (not an ONNX model?)")
+    return model
+
+
 def _component_files(app_dir: Path, ann: ComponentAnnotations) -> dict[str, bytes]:
-    source = app_dir / "src" / ann.folder
+    """The files of a component's folder, through the input boundary (links that lead out
+    of the application, pipes, devices and oversized files are refused)."""
+    prefix = f"src/{ann.folder}/"
     skip = f"onnx/{ann.onnx_file}"
-    files = {}
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source).as_posix()
-        if path.is_dir() or rel == skip or "__pycache__" in rel.split("/") or \
-                rel.endswith(".pyc"):
+    listed, problems = files.walk(app_dir, prefix.rstrip("/"), keep=lambda rel, folder: (
+        "__pycache__" not in rel.split("/") and not rel.endswith(".pyc")))
+    found = {}
+    for rel in listed:
+        if rel[len(prefix):] == skip:
             continue
-        files[rel] = path.read_bytes()
-    return files
+        data, problem = files.read_bytes(app_dir, rel)
+        if data is None:
+            problems.append(problem)
+        else:
+            found[rel[len(prefix):]] = data
+    if problems:
+        raise InvalidInput(problems)
+    return found
 
 
 def render_component(app_dir: str | os.PathLike[str], ann: ComponentAnnotations,
@@ -276,16 +308,23 @@ def partition_application(app_dir: str | os.PathLike[str],
                 "consider more cuts", ann.loc("partitionable_model.num_partitions")))
         summaries.append((summary, started))
     done = []
+    # the folders written into must be the application's own: a symlinked aisprint/ or
+    # designs/<component> would carry the writes (and the renames) somewhere else
+    leaving = [problem for name in names
+               for problem in [files.locate(root, f"aisprint/designs/{name}/x")[1]]
+               if problem is not None]
+    if leaving:
+        raise InvalidInput(leaving)
     for name in names:
-        files = rendered.get(name, {})
-        if files or (designs_dir / name).is_dir():
-            _swap_in(designs_dir, name, files)
+        generated = rendered.get(name, {})
+        if generated or (designs_dir / name).is_dir():
+            _swap_in(designs_dir, name, generated)
     for summary, started in summaries:
         done.append(replace(summary, write_seconds=time.perf_counter() - started))
     chosen = {s.component: s for s in done}
     text = partitions_yaml({n: chosen[n].designs() if n in chosen else [] for n in names})
     target = designs_dir / "component_partitions.yaml"
-    if not target.is_file() or target.read_bytes() != text:
+    if files.read_bytes(root, "aisprint/designs/component_partitions.yaml")[0] != text:
         designs_dir.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_bytes(text)
@@ -310,16 +349,29 @@ def boundary_sizes(app_dir: str | os.PathLike[str]) -> dict[str, float]:
     from onnx import helper
 
     sizes: dict[str, float] = {}
-    designs = Path(app_dir) / "aisprint" / "designs"
-    for half2 in sorted(designs.glob("*/partition*_2/onnx/partition*_2.onnx")):
-        design = half2.parents[1].name  # partition<i>_2
-        component = half2.parents[2].name
-        model = onnx.load(str(half2), load_external_data=False)
-        total = 0
-        for vi in model.graph.input:
-            t = vi.type.tensor_type
-            count = int(np.prod([d.dim_value if d.HasField("dim_value") else 1
-                                 for d in t.shape.dim], dtype=np.int64))
-            total += count * np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type)).itemsize
+    listed, problems = files.walk(app_dir, "aisprint/designs", keep=lambda rel, folder: bool(
+        (_DESIGN_FOLDER if folder else _HALF_2).match(rel)))
+    for rel in listed:
+        data, problem = files.read_bytes(app_dir, rel)
+        if data is None:
+            problems.append(problem)
+            continue
+        try:
+            model = onnx.load_model_from_string(data)
+            total = 0
+            for vi in model.graph.input:
+                t = vi.type.tensor_type
+                count = int(np.prod([d.dim_value if d.HasField("dim_value") else 1
+                                     for d in t.shape.dim], dtype=np.int64))
+                total += count * np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type)).itemsize
+        except Exception as exc:  # noqa: BLE001 - protobuf and onnx raise several kinds
+            shown = files.display(app_dir, rel)
+            problems.append(diagnostic(
+                "AIS902", f"{shown} is not a readable ONNX model ({exc})",
+                "run `aisprint design` again to regenerate the partitions", Location(shown)))
+            continue
+        component, design = rel.split("/")[2:4]  # aisprint/designs/<c>/partition<i>_2/...
         sizes[f"{component}_{design[:-2]}_1"] = round(total / 1e6, 6)
+    if problems:
+        raise InvalidInput(problems)
     return dict(sorted(sizes.items()))

@@ -12,6 +12,7 @@ does: keys are ``<application dir as given>/src/<folder>/main.py``, everything s
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
+from compiler.load import files
 from compiler.load.yamlpos import YamlDocument
 from compiler.model import ANNOTATION_NAMES, ComponentAnnotations, freeze, thaw
 
@@ -34,6 +36,15 @@ def source_key(app_dir: str, folder: str) -> str:
 def folder_of_key(key: str) -> str:
     parts = key.replace("\\", "/").split("/")
     return parts[-2] if len(parts) >= 2 else ""
+
+
+def near_miss(name: str) -> str | None:
+    """The annotation ``name`` is probably a misspelling of (``exec_tme`` -> ``exec_time``)."""
+    lowered = name.lower()
+    if lowered in ANNOTATION_NAMES and lowered != name:
+        return lowered
+    close = difflib.get_close_matches(lowered, ANNOTATION_NAMES, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _decorator_name(node: ast.expr) -> str | None:
@@ -126,6 +137,13 @@ class _SourceReader:
                     "e.g. 'exec_time'", self.at(key_node or value_node)))
                 continue
             name = key_node.value
+            meant = near_miss(name)
+            if name not in ANNOTATION_NAMES and meant and meant != _ALL_IN_ONE:
+                self.diagnostics.append(diagnostic(
+                    "AIS514", f"'{name}' in @annotation({{...}}) is not an AI-SPRINT "
+                    f"annotation: did you mean '{meant}'?", f"write '{meant}'; a misspelt "
+                    "annotation would be silently ignored", self.at(key_node)))
+                continue
             if name not in ANNOTATION_NAMES or name == _ALL_IN_ONE:
                 self.diagnostics.append(diagnostic(
                     "AIS502", f"'{name}' in @annotation({{...}}) is not an AI-SPRINT annotation",
@@ -150,19 +168,18 @@ class _SourceReader:
             self.record(name, args, key_node)
 
 
-def read_source(path: Path, *, key: str, folder: str, file: str
+def read_source(root: str | os.PathLike[str], rel: str, *, key: str, folder: str
                 ) -> tuple[ComponentAnnotations | None, YamlDocument | None, list[Diagnostic]]:
-    """Annotations of one ``main.py``.
+    """Annotations of one ``main.py`` (``rel``, inside the application folder ``root``).
 
     Returns the annotations (None when main() cannot be found), a document view of them for
     the schema check (same shape as one entry of annotations.yaml, positions in the .py file),
     and diagnostics.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, None, [diagnostic("AIS005", f"cannot read {file}: {exc}",
-                                       "make it a readable UTF-8 text file", Location(file))]
+    file = files.display(root, rel)
+    text, problem = files.read_text(root, rel)
+    if text is None:
+        return None, None, [problem]
     try:
         tree = ast.parse(text, filename=file)
     except SyntaxError as exc:
@@ -191,6 +208,14 @@ def read_source(path: Path, *, key: str, folder: str, file: str
             "use either the dictionary form or separate decorators, not both (the original "
             "tool silently ignores the separate ones)", reader.at(first)))
     for node, name in zip(decorators, names, strict=True):
+        meant = near_miss(name) if name and name not in ANNOTATION_NAMES else None
+        if meant:
+            reader.diagnostics.append(diagnostic(
+                "AIS514", f"decorator @{ast.unparse(node)} on main() is not an AI-SPRINT "
+                f"annotation: did you mean @{meant}?", f"write @{meant}(...); a misspelt "
+                "annotation would be silently ignored, and its constraint with it",
+                reader.at(node)))
+            continue
         if name not in ANNOTATION_NAMES:
             reader.diagnostics.append(diagnostic(
                 "AIS502", f"decorator @{ast.unparse(node)} on main() is not an AI-SPRINT "
@@ -247,9 +272,9 @@ def annotations_yaml(annotations: Iterable[ComponentAnnotations]) -> str:
 
 
 def discover_sources(app_dir: Path) -> list[str]:
-    """Component folders under src/ (sorted, hidden ones and caches skipped)."""
-    src = app_dir / "src"
-    if not src.is_dir():
+    """Component folders under src/ (sorted, hidden ones and caches skipped; a symlink that
+    leads out of the application is no folder: the input scan reports it)."""
+    if not files.is_folder(app_dir, "src"):
         return []
-    return sorted(p.name for p in src.iterdir()
-                  if p.is_dir() and not p.name.startswith((".", "__")))
+    return sorted(name for name in os.listdir(Path(app_dir) / "src")
+                  if not name.startswith((".", "__")) and files.is_folder(app_dir, f"src/{name}"))

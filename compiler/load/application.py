@@ -8,6 +8,7 @@ cross-file checks (``compiler.validate.checks``) can still run on the parts that
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
 from compiler.load import annotations as ann
 from compiler.load import common_config as cc
-from compiler.load.yamlpos import YamlDocument, parse_yaml
+from compiler.load import files
+from compiler.load.yamlpos import YamlDocument, read_yaml
 from compiler.model import (
     Application,
     CandidateDeployment,
@@ -50,6 +52,48 @@ INPUT_FILES = (
               "the placement settings"),
 )
 
+# Every file `aisprint compile` reads (and records in the manifest's inputs): validation
+# looks at the same list, so it refuses whatever compile could not read.
+# What `aisprint design` generated for partitions is an input; what compile adds beside it
+# (build files, the SDK copy) is not, so compiling into the application folder is stable.
+PARTITION_FILE = re.compile(r"^aisprint/designs/(?P<component>[^/]+)/"
+                            r"partition(?P<cut>\d+)_(?P<part>\d+)/(?P<rel>.+)$")
+COMPILE_OWNED_IN_DESIGN = ("Dockerfile", "Dockerfile.aws", "script.sh", "start.sh",
+                           "telegraf-lambda.conf", "aisprint/")
+_PARTITION_FOLDER = re.compile(r"^aisprint/designs/[^/]+(/partition\d+_\d+(/.*)?)?$")
+
+
+def _cached(rel: str) -> bool:
+    return "__pycache__" in rel.split("/") or rel.endswith(".pyc")
+
+
+def _top_level(*suffixes: str) -> files.Keep:
+    return lambda rel, folder: not folder and rel.endswith(suffixes)
+
+
+def _designed(rel: str, folder: bool) -> bool:
+    if folder:
+        return bool(_PARTITION_FOLDER.match(rel)) and not _cached(rel)
+    match = PARTITION_FILE.match(rel)
+    return bool(match) and not match["rel"].startswith(COMPILE_OWNED_IN_DESIGN) \
+        and not _cached(rel)
+
+
+def scan_inputs(root: str | os.PathLike[str]) -> tuple[list[str], list[Diagnostic]]:
+    """The input files of an application (relative POSIX paths, sorted) and the entries the
+    input boundary refuses among them (links out, pipes, devices, oversized files)."""
+    found: list[str] = []
+    problems: list[Diagnostic] = []
+    for folder, keep in (("common_config", _top_level(".yaml")),
+                         ("src", lambda rel, folder: not _cached(rel)),
+                         ("oscarp", _top_level(".json", ".yaml")),
+                         ("space4ai-d", lambda rel, folder: rel == "space4ai-d/SPACE4AI-D.yaml"),
+                         ("aisprint/designs", _designed)):
+        listed, refused = files.walk(root, folder, keep=keep)
+        found += listed
+        problems += refused
+    return sorted(found), problems
+
 
 @dataclass(frozen=True)
 class LoadedApplication:
@@ -66,6 +110,7 @@ class LoadedApplication:
     physical_nodes: tuple[PhysicalNode, ...] | None = None
     space4aid: Space4aiDSettings | None = None
     source_documents: Mapping[str, YamlDocument] = field(default_factory=dict)
+    performance: object | None = None  # compiler.load.oscarp.PerformanceData
 
     @property
     def application(self) -> Application | None:
@@ -78,16 +123,6 @@ class LoadedApplication:
 
 def _display(app_dir: str, rel: str) -> str:
     return os.path.normpath(os.path.join(app_dir, rel))
-
-
-def read_document(path: Path, file: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return None, [diagnostic("AIS005", f"cannot read {file}: {reason}",
-                                 "make it a readable UTF-8 text file", Location(file))]
-    return parse_yaml(text, file)
 
 
 def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
@@ -106,21 +141,18 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
 
     documents: dict[str, YamlDocument] = {}
     valid: dict[str, YamlDocument] = {}
+    _, refused = scan_inputs(given)
+    diags += refused
     for spec in INPUT_FILES:
         file = _display(given, spec.path)
-        path = root / spec.path
-        if not path.exists():
+        if not files.exists(given, spec.path):
             if spec.required:
                 diags.append(diagnostic(
                     "AIS001", f"{spec.path} is missing: it describes {spec.purpose}",
                     "create it (`aisprint new-application NAME` writes an example of every "
                     "file) or check that you passed the application folder", Location(file)))
             continue
-        if path.is_dir():
-            diags.append(diagnostic("AIS005", f"{file} is a folder, not a file",
-                                    "replace it with the YAML file", Location(file)))
-            continue
-        doc, found = read_document(path, file)
+        doc, found = read_yaml(given, spec.path)
         diags.extend(found)
         if doc is None:
             continue
@@ -142,14 +174,19 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
     if "space4ai_d" in valid:
         parts["space4aid"] = cc.build_space4aid(valid["space4ai_d"])
 
+    from compiler.load.oscarp import load_performance
+
+    parts["performance"], found = load_performance(given)
+    diags += found
+
     folders = ann.discover_sources(root)
     source_docs: dict[str, YamlDocument] = {}
     if folders:
         from_sources: list[ComponentAnnotations] = []
         for folder in folders:
-            main = root / "src" / folder / "main.py"
-            file = _display(given, f"src/{folder}/main.py")
-            if not main.is_file():
+            main = f"src/{folder}/main.py"
+            file = _display(given, main)
+            if not files.exists(given, main):
                 diags.append(diagnostic(
                     "AIS508", f"src/{folder}/ has no main.py",
                     "every folder under src/ is a component and needs a main.py with an "
@@ -157,7 +194,7 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
                     Location(_display(given, f"src/{folder}"))))
                 continue
             key = ann.source_key(given, folder)
-            found_ann, doc, found = ann.read_source(main, key=key, folder=folder, file=file)
+            found_ann, doc, found = ann.read_source(given, main, key=key, folder=folder)
             diags.extend(found)
             if doc is None or found_ann is None:
                 continue

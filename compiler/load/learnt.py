@@ -46,41 +46,56 @@ def onnx_path(regressor_file: str, root: str | os.PathLike[str] = "") -> Path:
 
 
 @functools.lru_cache(maxsize=64)
-def _session(path: str, mtime_ns: int, size: int):
+def _session(model: bytes):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def predict_onnx(path: str | os.PathLike[str], rows: list[list[float]]) -> list[float]:
-    """Evaluate an exported regressor on feature rows (raises on a broken file)."""
+def predict_model(model: bytes, rows: list[list[float]]) -> list[float]:
+    """Evaluate an exported regressor (the bytes of its ONNX file) on feature rows (raises on
+    a broken model)."""
     import numpy as np
 
-    file = os.fspath(path)
-    stat = os.stat(file)
-    session = _session(file, stat.st_mtime_ns, stat.st_size)
+    session = _session(model)
     name = session.get_inputs()[0].name
     out = session.run(None, {name: np.asarray(rows, dtype=np.float32)})[0]
     return [float(v) for v in np.asarray(out, dtype=np.float64).reshape(-1)]
 
 
+def predict_onnx(path: str | os.PathLike[str], rows: list[list[float]]) -> list[float]:
+    """Evaluate the exported regressor the profiler just wrote at ``path``."""
+    return predict_model(Path(path).read_bytes(), rows)
+
+
 def learnt_demand(entry: Mapping, cores: float, root: str | os.PathLike[str] = ""
                   ) -> tuple[float | None, str]:
-    """``(demand, how)`` of a learnt model at ``cores`` (parallelism 1), or ``(None, why)``."""
+    """``(demand, how)`` of a learnt model at ``cores`` (parallelism 1), or ``(None, why)``.
+
+    The ONNX file is read through the input boundary: only a regular file inside the
+    application folder ``root`` (validation reports the others, AIS006-AIS008)."""
+    from compiler.load import files
+
     regressor = entry.get("regressor_file")
     if isinstance(regressor, str) and regressor:
-        path = onnx_path(regressor, root)
-        if path.is_file():
+        rel = onnx_path(regressor).as_posix()
+        _, outside = files.locate(root, rel)
+        if outside is not None:
+            return None, outside.message
+        if files.exists(root, rel):
+            model, problem = files.read_bytes(root, rel)
+            if model is None:
+                return None, problem.message
             try:
-                value = predict_onnx(path, [features(cores)])[0]
+                value = predict_model(model, [features(cores)])[0]
             except Exception as exc:  # noqa: BLE001 - any broken file is reported the same way
-                return None, f"cannot evaluate {path}: {exc}"
+                return None, f"cannot evaluate {files.display(root, rel)}: {exc}"
             if value != value or value < 0:  # NaN or negative: not a service time
-                return None, f"{path} predicts {value} s at {cores:g} cores"
-            return value, f"{path.name} at {cores:g} cores"
+                return None, f"{rel} predicts {value} s at {cores:g} cores"
+            return value, f"{Path(rel).name} at {cores:g} cores"
     if "demand" in entry:
         return float(entry["demand"]), "its demand"
     return None, "no ONNX regressor beside regressor_file and no demand"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
-from compiler.load.yamlpos import YamlDocument, parse_yaml
+from compiler.load import files
+from compiler.load.yamlpos import YamlDocument, parse_yaml, read_yaml
 
 PERFORMANCE_FILE = "oscarp/performance_models.json"
 DATA_SIZE_FILE = "oscarp/components_data_size.yaml"
@@ -34,38 +34,67 @@ class PerformanceData:
 
 def load_performance(app_dir: str | os.PathLike[str]
                      ) -> tuple[PerformanceData | None, list[Diagnostic]]:
+    """Both files, through the input boundary and their schemas; validation reports what
+    this finds, so compile and placement never meet a file they cannot read."""
     from compiler.validate.schema import validate_document
 
-    root = Path(app_dir)
-    path = root / PERFORMANCE_FILE
-    file = os.path.normpath(os.path.join(os.fspath(app_dir), PERFORMANCE_FILE))
-    if not path.is_file():
+    root = os.fspath(app_dir)
+    if not files.exists(root, PERFORMANCE_FILE):
         return None, []
-    diags: list[Diagnostic] = []
+    file = files.display(root, PERFORMANCE_FILE)
+    text, problem = files.read_text(root, PERFORMANCE_FILE)
+    if text is None:
+        return None, [problem]
     try:
-        text = path.read_text(encoding="utf-8")
         json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         line = getattr(exc, "lineno", 1)
         return None, [diagnostic("AIS002", f"cannot read {file}: {exc}",
                                  "write valid JSON (see schemas/performance_models.schema.json)",
                                  Location(file, line, getattr(exc, "colno", 1)))]
+    diags: list[Diagnostic] = []
     doc, found = parse_yaml(text.replace("\t", " "), file)
     diags += found
     if doc is None:
         return None, diags
     diags += validate_document(doc, "performance_models")
+    if not has_errors(diags):
+        diags += list(_regressor_files(root, doc))
     sizes: dict[str, float] = {}
-    size_path = root / DATA_SIZE_FILE
-    if size_path.is_file():
-        size_file = os.path.normpath(os.path.join(os.fspath(app_dir), DATA_SIZE_FILE))
-        size_doc, found = parse_yaml(size_path.read_text(encoding="utf-8"), size_file)
+    if files.exists(root, DATA_SIZE_FILE):
+        size_doc, found = read_yaml(root, DATA_SIZE_FILE)
         diags += found
         if size_doc is not None:
             size_errors = validate_document(size_doc, "components_data_size")
             diags += size_errors
-            if not has_errors(size_errors):
+            if not has_errors(size_errors) and not has_errors(found):
                 sizes = {str(k): float(v) for k, v in size_doc.data.items()}
     if has_errors(diags):
         return None, diags
-    return PerformanceData(doc.data, sizes, doc, os.fspath(app_dir)), diags
+    return PerformanceData(doc.data, sizes, doc, root), diags
+
+
+def _regressor_files(root: str, doc: YamlDocument) -> Iterator[Diagnostic]:
+    """A learnt model's ONNX regressor is read by the placement: it must be a file of the
+    application (the input boundary's rules), named by a relative path that stays inside."""
+    from compiler.load.learnt import onnx_path
+
+    for component, units in doc.data.items():
+        for unit, resources in (units if isinstance(units, dict) else {}).items():
+            for resource, entry in (resources if isinstance(resources, dict) else {}).items():
+                regressor = entry.get("regressor_file") if isinstance(entry, dict) else None
+                if not isinstance(regressor, str) or not regressor:
+                    continue
+                where = doc.loc((component, unit, resource, "regressor_file"))
+                rel = onnx_path(regressor).as_posix()
+                real, problem = files.locate(root, rel)
+                if problem is not None:
+                    yield diagnostic(
+                        "AIS006", f"regressor_file {regressor!r} leaves the application: "
+                        "the placement reads only files inside it", "write the path relative "
+                        "to the application folder, e.g. oscarp/models/<unit>/best.pickle",
+                        where)
+                elif files.exists(root, rel):
+                    problem = files.check(root, rel)
+                    if problem is not None:
+                        yield problem

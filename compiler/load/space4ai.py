@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.load import files
 from compiler.load.yamlpos import YamlDocument, parse_yaml
 from compiler.placement.system import (
     Component,
@@ -34,19 +35,18 @@ SCHEMA = "space4ai_system"
 def load_system(path: str | os.PathLike[str], *, arrival_rate: float | None = None) -> System:
     """Load a system JSON file; ``arrival_rate`` overrides its ``Lambda`` (as ``-L`` does)."""
     file = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput([diagnostic("AIS001" if isinstance(exc, FileNotFoundError) else "AIS005",
-                                       f"cannot read {file}: {exc}",
-                                       "pass the path of a SPACE4AI-D system JSON file",
-                                       Location(file))]) from None
+    text, problem = files.read_given_text(file)  # a regular, capped UTF-8 file
+    if text is None:
+        raise InvalidInput([problem])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         where = Location(file, exc.lineno, exc.colno)
         raise InvalidInput([diagnostic("AIS002", f"invalid JSON: {exc.msg}",
                                        "fix the JSON syntax", where)]) from None
+    except RecursionError:
+        raise InvalidInput([diagnostic("AIS002", "the JSON is nested too deeply",
+                                       "flatten the structure", Location(file, 1, 1))]) from None
     return system_from_json(data, file=file, text=text, arrival_rate=arrival_rate)
 
 

@@ -6,8 +6,10 @@ document (a tuple of keys and indices). Validation then reports ``file:line:col`
 it rejects, and the model keeps the position of everything it holds.
 
 It is built on PyYAML's composer (the C one when available: fast) so no YAML is executed; only
-the standard tags are accepted. Duplicate keys, which PyYAML silently lets the last one win,
-are reported (AIS003). Timestamps stay text (``2023-01-01`` is a string, not a ``date``).
+the plain tags are accepted (null, bool, int, float, str, timestamp, binary on values; seq and
+map on collections), and a tagged value its text does not fit (``!!int abc``) is an error.
+Duplicate keys, which PyYAML silently lets the last one win, are reported (AIS003).
+Timestamps stay text (``2023-01-01`` is a string, not a ``date``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
+from compiler.load import files
 
 try:  # the libyaml composer is ~10x faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
@@ -30,6 +33,9 @@ Path_ = tuple[Any, ...]
 
 _STD = "tag:yaml.org,2002:"
 _CONSTRUCT = SafeConstructor()
+# Scalars may carry these tags (explicitly or resolved); collections only the plain ones
+_SCALAR_TAGS = frozenset(_STD + t for t in ("null", "bool", "int", "float"))
+_COLLECTION_TAGS = frozenset((_STD + "seq", _STD + "map"))
 _MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
 
 
@@ -96,6 +102,8 @@ class _Builder:
         self.values.setdefault(path, self._pos(node))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
+        if node.tag not in _COLLECTION_TAGS:  # `!!set`, `!!omap`, `!python/...` on a collection
+            self._unsupported(node)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -141,12 +149,22 @@ class _Builder:
         tag = node.tag
         if tag in (_STD + "timestamp", _STD + "binary", _STD + "str"):
             return node.value
-        if tag.startswith(_STD) and tag in _CONSTRUCT.yaml_constructors:
+        if tag not in _SCALAR_TAGS:
+            self._unsupported(node)
+        try:
             return _CONSTRUCT.yaml_constructors[tag](_CONSTRUCT, node)
-        self._fail(node, f"unsupported YAML tag {tag!r}",
+        except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+            # an explicit tag the text does not fit: `!!int abc`, `!!bool maybe`
+            kind = tag.removeprefix(_STD)
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            self._fail(node, f"{shown!r} cannot be read as a YAML {kind}",
+                       f"write a valid {kind}, or remove the !!{kind} tag in front of it")
+        return None  # pragma: no cover - _fail raises
+
+    def _unsupported(self, node: yaml.Node) -> None:
+        self._fail(node, f"unsupported YAML tag {node.tag!r}",
                    "remove the tag; only plain YAML values (text, numbers, booleans, lists, "
                    "mappings) are accepted")
-        return None  # pragma: no cover - _fail raises
 
 
 class _Abort(Exception):
@@ -183,3 +201,12 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[Diagnost
         return None, [diagnostic("AIS002", "the document is nested too deeply",
                                  "flatten the structure", Location(file, 1, 1))]
     return YamlDocument(file, data, builder.values, builder.keys), builder.diagnostics
+
+
+def read_yaml(root, rel: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """A YAML (or JSON) file of the application folder ``root``, read through the input
+    boundary (``compiler.load.files``) and parsed."""
+    text, problem = files.read_text(root, rel)
+    if text is None:
+        return None, [problem]
+    return parse_yaml(text, files.display(root, rel))

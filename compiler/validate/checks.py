@@ -561,11 +561,13 @@ def alternatives_are_defined(app: LoadedApplication) -> Iterator[Diagnostic]:
                     "is a component of the DAG itself", "an alternative replaces its "
                     "component; list it only under alternative_components", where)
             elif alternative not in deployed:
+                close = difflib.get_close_matches(alternative, sorted(deployed), n=1)
                 yield diagnostic(
                     "AIS312", f"alternative '{alternative}' of '{owner}' has no entry in "
-                    "candidate_deployments.yaml", _suggest(alternative, deployed)
-                    + " (add an entry with name, candidateExecutionLayers and Containers "
-                    "for it, or remove the alternative)", where)
+                    "candidate_deployments.yaml", (f"did you mean '{close[0]}'? " if close
+                                                    else "") + "an alternative is deployed "
+                    "in its component's place: add its entry (name, candidateExecutionLayers, "
+                    "Containers), or remove the alternative", where)
             elif app.source_documents and alternative not in sourced:
                 yield diagnostic(
                     "AIS312", f"alternative '{alternative}' of '{owner}' has no annotated "

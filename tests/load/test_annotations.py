@@ -29,8 +29,9 @@ def write(path, text):
 
 
 def read(tmp_path, body, folder="comp"):
-    main = write(tmp_path / "src" / folder / "main.py", body)
-    return read_source(main, key=f"app/src/{folder}/main.py", folder=folder, file=str(main))
+    write(tmp_path / "src" / folder / "main.py", body)
+    return read_source(tmp_path, f"src/{folder}/main.py", key=f"app/src/{folder}/main.py",
+                       folder=folder)
 
 
 def test_annotations_yaml_is_written_exactly_as_the_seed_shows(tmp_path, monkeypatch):

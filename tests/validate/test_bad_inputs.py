@@ -4,6 +4,8 @@ exact line is the YAML parser's business). One case per schema error kind and pe
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,8 @@ S4 = "space4ai-d/SPACE4AI-D.yaml"
 BLUR = "src/blurry-faces-onnx/main.py"
 MASK = "src/mask-detector/main.py"
 ALERT = "src/mask-alert/main.py"
+PERF = "oscarp/performance_models.json"
+SIZES = "oscarp/components_data_size.yaml"
 
 EDGE_ONLY_ND3 = """    ND3:
       name: Internet uplink (edge to cloud)
@@ -60,6 +64,22 @@ CASES = [
     Case("empty-file", [(S4, None, "# nothing yet\n")], [("AIS004", S4, None)]),
     Case("required-file-missing", [(RES, None, None)], [("AIS001", RES, None)]),
     Case("not-utf8", [(PN, None, b"\xff\xfe\x00garbage")], [("AIS005", PN, None)]),
+    # --- the input boundary (compiler/load/files.py): regular UTF-8 files inside the app
+    Case("input-symlink-outside", [("src/mask-alert/env.txt", None,
+                                    lambda p: p.symlink_to("/proc/self/environ"))],
+         [("AIS006", "src/mask-alert/env.txt", None)]),
+    Case("input-fifo", [("src/mask-alert/pipe", None, lambda p: os.mkfifo(p))],
+         [("AIS007", "src/mask-alert/pipe", None)]),
+    Case("input-too-large", [(S4, None, "# padding\n" * 500_000)], [("AIS008", S4, None)]),
+    Case("yaml-tag-cannot-convert", [(RES, "totalNodes: 3", "totalNodes: !!int abc")],
+         [("AIS002", RES, 0)]),
+    Case("oscarp-not-utf8", [(SIZES, None, b"mask-detector: 0.002\nmask-alert: 0.001 # \xff\n")],
+         [("AIS005", SIZES, None)]),
+    Case("oscarp-regressor-outside", [(PERF, '"demand": 0.85', '"demand": 0.85, '
+                                              '"regressor_file": "../../outside.pickle"')],
+         [("AIS006", PERF, 0)]),
+    Case("source-bom-accepted", [(ALERT, None, lambda p: p.write_bytes(b"\xef\xbb\xbf"
+                                                                      + p.read_bytes()))], []),
     # --- JSON Schema, one per error kind
     Case("schema-required", [(DAG, "  components: [blurry-faces-onnx, mask-detector, mask-alert]\n",
                               "")], [("AIS101", DAG, -2)]),
@@ -180,6 +200,16 @@ CASES = [
                             'prev_components=["mask-detector"]')], [("AIS523", MASK, 0)]),
     Case("onnx-missing", [(BLUR, '"onnx_file": "version-RFB-640.onnx"', '"onnx_file": "missing.onnx"')],
          [("AIS524", BLUR, 0)]),
+    Case("annotation-misspelt", [(MASK, "@exec_time(local_time_thr=10", "@exec_tme(local_time_thr=10")],
+         [("AIS514", MASK, 0)]),
+    Case("annotation-path-outside", [(BLUR, '"onnx_file": "version-RFB-640.onnx"',
+                                      '"onnx_file": "../../../outside.onnx"')],
+         [("AIS525", BLUR, 0)]),
+    Case("no-sources-at-all", [("src", None, shutil.rmtree)], [("AIS511", DAG, None)]),
+    Case("alternative-unknown", [(DAG, "    - [mask-detector, mask-alert, 1]",
+                                  "    - [mask-detector, mask-alert, 1]\n"
+                                  "  alternative_components:\n    mask-alert: [mask-alert-lite]")],
+         [("AIS312", DAG, 2)]),
     # --- secrets
     Case("secret-literal", [(PN, "access_key: ${RPI_MINIO_ACCESS_KEY}",
                              "access_key: AKIAIOSFODNN7EXAMPLE")], [("AIS602", PN, 0)]),
@@ -217,6 +247,10 @@ def apply(app: Path, edits) -> dict[str, int]:
     first_line: dict[str, int] = {}
     for file, old, new in edits:
         path = app / file
+        if callable(new):  # a symlink, a FIFO, a removed folder: what text cannot say
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new(path)
+            continue
         if old is None:
             if new is None:
                 path.unlink()
