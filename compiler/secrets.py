@@ -89,12 +89,19 @@ def credential_field(key: object) -> bool:
         and not key.lower().endswith(("_type", "_user", "_username", "_url", "_file"))
 
 
+def find_credential(text: str) -> tuple[str, str] | None:
+    """The first credential shape in ``text``: (what it is, the matched text), or None."""
+    for pattern, what in _SHAPES:
+        found = pattern.search(text)
+        if found:
+            return what, found.group(0)
+    return None
+
+
 def credential_shape(text: str) -> str | None:
     """What credential ``text`` contains (``"a private key (PEM)"``, …), or None."""
-    for pattern, what in _SHAPES:
-        if pattern.search(text):
-            return what
-    return None
+    found = find_credential(text)
+    return found[0] if found else None
 
 
 def describe_literal(key: str, value: str) -> str:
@@ -191,5 +198,6 @@ def auth_secrets(header: str) -> tuple[str, ...]:
 
 
 __all__ = ["ALLOW_ENV", "MIN_KNOWN_LENGTH", "REDACTED", "auth_secrets", "credential_field",
-           "credential_shape", "describe_literal", "is_reference", "literals_allowed",
-           "physical_reference", "reference", "scrub", "scrub_url", "variable_name"]
+           "credential_shape", "describe_literal", "find_credential", "is_reference",
+           "literals_allowed", "physical_reference", "reference", "scrub", "scrub_url",
+           "variable_name"]

@@ -251,14 +251,19 @@ def test_shapes_of_credentials_are_errors_even_with_the_opt_in(canary_app, capsy
                                          f"https://admin:{MINIO_SECRET}@minio.cabinets"))
     (canary_app / "src" / "camera-ingest" / "keys.py").write_text(
         f'KEY = """{pem(FE_KEY)}"""\n')
+    dag = canary_app / "common_config" / "application_dag.yaml"  # copied as written
+    dag.write_text(dag.read_text() + f"# push with {GIT_TOKEN}\n")
     cli = Session(capsys)
     code, text = cli("validate", str(canary_app))
     assert code == 1
     assert "error AIS603: a URL with a password in it is written in 'endpoint'" in text
     assert re.search(r"src/camera-ingest/keys\.py:1:1: error AIS604: a private key \(PEM\)",
                      text), text
+    lines = dag.read_text().count("\n")
+    assert f"application_dag.yaml:{lines}:1: error AIS603: a GitHub token is written in a " \
+           "comment" in text
     assert "warning AIS601" in text  # the literals in credential fields: allowed
-    assert leaks("\n".join(cli.printed).encode(), INPUT_CANARIES) == []
+    assert leaks("\n".join(cli.printed).encode(), INPUT_CANARIES + (GIT_TOKEN,)) == []
 
 
 def test_secrets_never_leave(canary_app, tmp_path, capsys, monkeypatch, echo):

@@ -23,6 +23,7 @@ from compiler.secrets import (
     credential_field,
     credential_shape,
     describe_literal,
+    find_credential,
     is_reference,
     literals_allowed,
     variable_name,
@@ -639,11 +640,29 @@ def secrets_in(doc: YamlDocument, allow_literals: bool = False) -> Iterator[Diag
                 "rotate it if it was ever pushed", doc.loc(path))
 
 
+def secrets_in_comments(doc: YamlDocument) -> Iterator[Diagnostic]:
+    """Credential shapes outside the values (comments): the DAG file is copied as written."""
+    try:
+        with open(doc.file, "rb") as handle:
+            lines = handle.read(_SOURCE_SCAN_LIMIT).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return
+    values = [v for _, _, v in _walk(doc.data) if isinstance(v, str)]
+    for number, line in enumerate(lines, 1):
+        found = find_credential(line)
+        if found and not any(found[1] in v for v in values):
+            yield diagnostic(
+                "AIS603", f"{found[0]} is written in a comment of this file",
+                "remove it (comments are committed, and some files are copied as written); "
+                "rotate it if it was ever pushed", Location(doc.file, number, 1))
+
+
 @check("documents")
 def no_secrets(app: LoadedApplication) -> Iterator[Diagnostic]:
     allow = literals_allowed()
     for doc in app.documents.values():
         yield from secrets_in(doc, allow)
+        yield from secrets_in_comments(doc)
 
 
 @check()
