@@ -177,6 +177,11 @@ CODES: dict[str, CodeInfo] = {
     "AIS979": _e("im-infrastructure-failed", "An infrastructure ended failed or unconfigured; its contextualisation message says why."),
     "AIS980": _e("im-translation", "IM's own TOSCA-to-RADL translation rejects an emitted template."),
     "AIS981": _e("im-no-templates", "No TOSCA templates or infrastructure list where the command looks for them."),
+    # gitops: the GitHub Action's privileged comment stage reads a pull request's plan artifact
+    "AIS982": _e("github-artifact-invalid", "The plan artifact of a pull request's run cannot be used: missing, expired, larger than the limit, not a zip, or without plan.json; nothing is posted."),
+    "AIS983": _e("github-plan-untrusted-invalid", "The plan in a pull request's artifact is not JSON or does not match schemas/plan.schema.json; it is not rendered."),
+    "AIS984": _e("github-workflow-run-invalid", "The workflow_run event lacks the run, its head commit or repositories, or reports a run that was not a pull request's."),
+    "AIS985": _w("github-pull-request-moved", "No open pull request has the commit the plan was made at (it was pushed to again, or closed); the newer run comments instead."),
     "AIS805": _w("deployments-truncated", "The design space has more deployments than compile writes as deployment1..N folders (--max-deployments)."),
     # runtime: metrics stores (InfluxDB 1.x/2.x, embedded) and OSCAR services
     "AIS986": _e("metrics-config", "The metrics settings (INFLUX_* variables or the metrics file) are incomplete, unknown, or hold a secret."),

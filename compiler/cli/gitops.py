@@ -151,8 +151,63 @@ def diff(
     return _exit(value, detailed_exitcode)
 
 
-def pr_comment(
+def pr_plan(
     app_dir: str = typer.Argument(".", help="Application folder."),
+    out: str = typer.Option(..., "--out", help="Folder to write plan.json and plan.md into "
+                                               "(the artifact the comment stage reads)."),
+    repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
+    against: str | None = typer.Option(
+        None, "--against", help="Default: --repo's branch head, else the pull request's base "
+                                "commit (check out with fetch-depth: 0)."),
+    branch: str | None = typer.Option(None, "--branch", help="Deployment branch."),
+    prefix: str = typer.Option("", "--prefix", help="Folder of the repository for aisprint/."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+) -> int:
+    """Stage 1 of the pull-request flow, in the unprivileged `pull_request` job (read-only
+    token, no secrets): plan the pull request and write the plan as plan.json and plan.md into
+    --out, and the markdown into the job summary. Posts nothing: the `workflow_run` stage
+    (`aisprint pr-comment --artifact`) comments from the uploaded folder.
+
+    Reads GITHUB_EVENT_PATH for the base commit and GITHUB_STEP_SUMMARY (set by the runner).
+
+    Example (a workflow step; see action.yml):
+
+      aisprint pr-plan examples/mask_detection --out "$RUNNER_TEMP/aisprint-plan"
+    """
+    import os
+    from pathlib import Path
+
+    from compiler.api import write_atomically
+    from compiler.deploy import plan as make
+    from compiler.gitops import github
+    from compiler.gitops.console import headline, render_json, render_markdown
+
+    event = os.environ.get("GITHUB_EVENT_PATH")
+    pr = github.pull_request_from_event(event) if event else None
+    if pr is None and not (against or repo):
+        raise github._fail("no pull request to plan: GITHUB_EVENT_PATH is not a pull_request "
+                           "event, and neither --against nor --repo is given",
+                           "run on `pull_request`, or say what to compare with")
+    value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
+                 against=against if (against or repo) else pr.base_sha)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = render_markdown(value)
+    write_atomically(folder / github.PLAN_FILE, render_json(value))
+    write_atomically(folder / github.MARKDOWN_FILE, markdown)
+    github.write_job_summary(markdown)
+    print(f"{headline(value)}; plan written to {folder}")
+    return _exit(value, detailed_exitcode)
+
+
+def pr_comment(
+    app_dir: str = typer.Argument(".", help="Application folder (one-stage use only)."),
+    artifact: str | None = typer.Option(
+        None, "--artifact", help="Stage 2, in a `workflow_run` job: comment the plan in this "
+                                 "artifact of the run that triggered it (aisprint-plan)."),
+    plan_file: str | None = typer.Option(
+        None, "--plan", help="Comment this saved plan (plan.json) instead of planning."),
     repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
     against: str | None = typer.Option(
         None, "--against", help="Default: --repo's branch head, else the pull request's base "
@@ -163,20 +218,31 @@ def pr_comment(
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
 ) -> int:
-    """In a GitHub Actions job on a pull request: plan, then create or update ONE sticky plan
-    comment (split in parts under GitHub's size limit) and write the job summary.
+    """Create or update ONE sticky plan comment on a pull request (split in parts under
+    GitHub's size limit) and write the job summary.
+
+    Stage 2 of the pull-request flow (--artifact, in a `workflow_run` job that never checks out
+    the pull request): the plan comes from the artifact of the run that triggered it, treated
+    as untrusted data — at most a few MB, validated against schemas/plan.schema.json, every
+    name and diff escaped, rendered by this tool; the pull request is the open one whose head
+    is the run's head commit, found from the event payload, never from the artifact.
+
+    --plan FILE comments a saved plan the same way. Without either, plans APP_DIR itself (one
+    stage: only for repositories whose contributors are all trusted).
 
     Reads GITHUB_EVENT_PATH, GITHUB_TOKEN, GITHUB_API_URL and GITHUB_STEP_SUMMARY (set by the
     runner; the token from the workflow). Other events: nothing to do, exit 0.
 
-    Example (a workflow step; see action.yml):
+    Examples (workflow steps; see action.yml):
 
-      aisprint pr-comment examples/mask_detection --repo deploy
+      aisprint pr-comment --artifact aisprint-plan        # on workflow_run
+
+      aisprint pr-comment examples/mask_detection --repo deploy   # one stage
     """
     import os
 
     from compiler.cli.output import say
-    from compiler.deploy import plan as make
+    from compiler.diagnostics import diagnostic
     from compiler.gitops import github
     from compiler.gitops.console import headline, markdown_comments, render_markdown
 
@@ -184,15 +250,53 @@ def pr_comment(
     if not event:
         raise github._fail("GITHUB_EVENT_PATH is not set: this command runs in GitHub Actions",
                            "use `aisprint plan -o markdown` elsewhere")
-    pr = github.pull_request_from_event(event)
-    if pr is None:
-        say("not a pull request event: no plan comment")
-        return 0
-    value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
-                 against=against if (against or repo) else pr.base_sha)
-    client = github.GitHub(os.environ.get("GITHUB_TOKEN", ""),
-                           os.environ.get("GITHUB_API_URL", "https://api.github.com"))
-    done = github.sync_comments(client, pr, markdown_comments(value, max_comments=max_comments),
+    api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+
+    def client() -> github.GitHub:
+        return github.GitHub(os.environ.get("GITHUB_TOKEN", ""), api)
+
+    run = github.workflow_run_from_event(event)
+    if artifact and run is None:
+        raise github._fail("--artifact reads the artifact of the run a workflow_run event "
+                           "reports on, and this is not a workflow_run event",
+                           "run the comment stage `on: workflow_run`", "AIS984")
+    if run is not None:
+        if run.event not in ("pull_request", "pull_request_target"):
+            say(f"run {run.run_id} was triggered by {run.event}, not a pull request: "
+                "no plan comment")
+            return 0
+        if not (artifact or plan_file):
+            raise github._fail("on workflow_run, say where the plan is: --artifact NAME or "
+                               "--plan FILE", "the action passes --artifact aisprint-plan",
+                               "AIS984")
+        gh = client()
+        pr = github.pull_request_of_run(gh, run)
+        if pr is None:
+            warning = diagnostic(
+                "AIS985", f"no open pull request of {run.repository} has head "
+                f"{run.head_repository}:{github.safe_name(run.head_branch)} at "
+                f"{run.head_sha[:12]}: it was pushed to again or closed",
+                "nothing to do: the run of the newer commit comments")
+            say(f"warning {warning.code}: {warning.message}; {warning.hint}")
+            return 0
+        data = (github.fetch_plan_artifact(gh, run, artifact) if artifact
+                else github.read_plan_file(plan_file))
+        value = github.untrusted_plan(data, f"artifact {artifact!r} of run {run.run_id}"
+                                      if artifact else str(plan_file))
+    else:
+        pr = github.pull_request_from_event(event)
+        if pr is None:
+            say("not a pull request event: no plan comment")
+            return 0
+        if plan_file:
+            value = github.untrusted_plan(github.read_plan_file(plan_file), str(plan_file))
+        else:
+            from compiler.deploy import plan as make
+
+            value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
+                         against=against if (against or repo) else pr.base_sha)
+        gh = client()
+    done = github.sync_comments(gh, pr, markdown_comments(value, max_comments=max_comments),
                                 has_changes=value.has_changes)
     github.write_job_summary(render_markdown(value))
     counts = ", ".join(f"{n} {what}" for what, n in done.items() if n) or "none posted"
@@ -203,4 +307,5 @@ def pr_comment(
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("diff")(diff)
+    app.command("pr-plan")(pr_plan)
     app.command("pr-comment")(pr_comment)
