@@ -247,31 +247,38 @@ def walk(root: PathLike, rel: str, *, keep: Keep = lambda rel, folder: True,
     seen = {start}
     pending = [(start, rel.strip("/"))]
     while pending:
-        folder, prefix = pending.pop()
+        folder, prefix = pending.pop()  # ``folder`` is a real path: no link to resolve in it
         try:
-            names = sorted(os.listdir(folder))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             problems.append(_unreadable(display(root, prefix), exc))
             continue
-        for name in names:
-            child = f"{prefix}/{name}"
-            real = os.path.realpath(os.path.join(folder, name))
-            folder_here = os.path.isdir(real)
-            if not keep(child, folder_here):
-                continue
-            if not _inside(real, real_root):
-                problems.append(locate(root, child)[1]
-                                or _outside(display(root, child), child, "leads"))
-            elif folder_here:
-                if real not in seen:
-                    seen.add(real)
-                    pending.append((real, child))
-            else:
-                refused = check(root, child, cap=cap)
-                if refused is None:
-                    found.append(child)
+        for entry in entries:
+            child = f"{prefix}/{entry.name}"
+            try:
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    folder_here = os.path.isdir(real)
                 else:
-                    problems.append(refused)
+                    real, folder_here = entry.path, entry.is_dir(follow_symlinks=False)
+                if not keep(child, folder_here):
+                    continue
+                if not _inside(real, real_root):
+                    problems.append(locate(root, child)[1]
+                                    or _outside(display(root, child), child, "leads"))
+                elif folder_here:
+                    if real not in seen:
+                        seen.add(real)
+                        pending.append((real, child))
+                else:
+                    st = os.stat(real)
+                    refused = _refuse(st.st_mode, st.st_size, display(root, child), cap, child)
+                    if refused is None:
+                        found.append(child)
+                    else:
+                        problems.append(refused)
+            except OSError as exc:
+                problems.append(_unreadable(display(root, child), exc))
     return sorted(found), problems
 
 
