@@ -33,18 +33,21 @@ _CREDENTIAL_FIELD = re.compile(
     r"credential)", re.IGNORECASE)
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
-# Credential shapes that mean a secret wherever they appear (name, what it is).
-_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"), "a private key (PEM)"),
-    (re.compile(r"PuTTY-User-Key-File-\d+:"), "a private key (PuTTY)"),
+# Credential shapes that mean a secret wherever they appear: (pattern, what it is, literal
+# markers one of which it contains — a cheap test first, as sources and models can be large).
+_SHAPES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"), "a private key (PEM)",
+     ("PRIVATE KEY",)),
+    (re.compile(r"PuTTY-User-Key-File-\d+:"), "a private key (PuTTY)", ("PuTTY-User-Key",)),
     (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
-     "an AWS access key id"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "a GitHub token"),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}\b"), "a GitHub token"),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), "a GitLab token"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), "a Slack token"),
+     "an AWS access key id", ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "a GitHub token",
+     ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}\b"), "a GitHub token", ("github_pat_",)),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), "a GitLab token", ("glpat-",)),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"), "a Slack token", ("xox",)),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:(?!\$\{)[^/\s@'\"]+@", re.IGNORECASE),
-     "a URL with a password in it"),
+     "a URL with a password in it", ("://",)),
 )
 _PUBLIC_KEY = re.compile(r"^\s*(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+|sk-\S+)\s+AAAA")
 
@@ -91,10 +94,11 @@ def credential_field(key: object) -> bool:
 
 def find_credential(text: str) -> tuple[str, str] | None:
     """The first credential shape in ``text``: (what it is, the matched text), or None."""
-    for pattern, what in _SHAPES:
-        found = pattern.search(text)
-        if found:
-            return what, found.group(0)
+    for pattern, what, markers in _SHAPES:
+        if any(m in text for m in markers):
+            found = pattern.search(text)
+            if found:
+                return what, found.group(0)
     return None
 
 
@@ -155,7 +159,7 @@ def scrub(text: str, extra_secrets: Iterable[str] = ()) -> str:
     text = _SCHEMES.sub(lambda m: m[1] + " " + REDACTED, text)
     text = _KEY_VALUE.sub(lambda m: m["key"] + m["sep"] + REDACTED, text)
     text = _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED + "@", text)
-    for pattern, _what in _SHAPES[2:-1]:  # token shapes (keys and URLs are handled above)
+    for pattern, _what, _markers in _SHAPES[2:-1]:  # token shapes (keys, URLs: above)
         text = pattern.sub(REDACTED, text)
     return text
 

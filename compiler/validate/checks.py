@@ -667,8 +667,8 @@ def no_secrets(app: LoadedApplication) -> Iterator[Diagnostic]:
 
 @check()
 def no_secrets_in_sources(app: LoadedApplication) -> Iterator[Diagnostic]:
-    """Every file under src/ is copied into the designs (and their images): none may hold a
-    credential. Symbolic links are not followed (they are not part of the sources)."""
+    """Every file under src/ is copied into the designs (and their images): no text file may
+    hold a credential. Symbolic links are not followed (they are not part of the sources)."""
     root = Path(app.app_dir) / "src"
     if not root.is_dir() or root.is_symlink():
         return
@@ -680,9 +680,12 @@ def no_secrets_in_sources(app: LoadedApplication) -> Iterator[Diagnostic]:
                 continue
             try:
                 with path.open("rb") as handle:
-                    text = handle.read(_SOURCE_SCAN_LIMIT).decode("utf-8", "replace")
+                    raw = handle.read(_SOURCE_SCAN_LIMIT)
             except OSError:
                 continue
+            if b"\0" in raw[:8192]:
+                continue  # binary (ONNX models, images): keys are text files
+            text = raw.decode("utf-8", "replace")
             shape = credential_shape(text)
             if shape is None:
                 continue
