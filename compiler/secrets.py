@@ -176,11 +176,6 @@ def _quote(text: str) -> str:
     return quote(text, safe="")
 
 
-def scrub_url(url: str) -> str:
-    """A URL fit to print: its password (``https://user:TOKEN@host``) redacted."""
-    return _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED + "@", url)
-
-
 _AUTH_PUBLIC_KEYS = frozenset({
     "id", "type", "host", "username", "tenant", "domain", "auth_version", "service_region",
     "service_name", "base_url", "region", "project", "project_id", "tenant_id",
@@ -203,5 +198,4 @@ def auth_secrets(header: str) -> tuple[str, ...]:
 
 __all__ = ["ALLOW_ENV", "MIN_KNOWN_LENGTH", "REDACTED", "auth_secrets", "credential_field",
            "credential_shape", "describe_literal", "find_credential", "is_reference",
-           "literals_allowed", "physical_reference", "reference", "scrub", "scrub_url",
-           "variable_name"]
+           "literals_allowed", "physical_reference", "reference", "scrub", "variable_name"]
