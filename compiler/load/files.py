@@ -278,7 +278,12 @@ def walk(root: PathLike, rel: str, *, keep: Keep = lambda rel, folder: True,
                     else:
                         problems.append(refused)
             except OSError as exc:
-                problems.append(_unreadable(display(root, child), exc))
+                shown = display(root, child)
+                problems.append(diagnostic(
+                    "AIS005", f"{child} is a symlink to {os.readlink(entry.path)}, which does "
+                    "not exist", "remove the link, or link to a file of the application",
+                    Location(shown, 1, 1)) if entry.is_symlink() and isinstance(
+                        exc, FileNotFoundError) else _unreadable(shown, exc))
     return sorted(found), problems
 
 

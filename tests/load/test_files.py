@@ -102,10 +102,12 @@ def test_walk_ends_on_link_loops_and_refuses_pipes(tmp_path):
     (root / "src" / "c" / "main.py").write_text("x = 1\n")
     (root / "src" / "c" / "loop").symlink_to("..")
     os.mkfifo(root / "src" / "c" / "pipe")
+    (root / "src" / "c" / "gone").symlink_to("missing.py")
     listed, problems = files.walk(root, "src")
     assert listed == ["src/c/main.py"]
-    assert [(p.code, p.location.file) for p in problems] == [
-        ("AIS007", str(root / "src" / "c" / "pipe"))]
+    assert [(p.code, p.location.file, p.location.line) for p in problems] == [
+        ("AIS005", str(root / "src" / "c" / "gone"), 1),
+        ("AIS007", str(root / "src" / "c" / "pipe"), 1)]
 
 
 def test_source_lines_never_open_a_link_or_a_pipe(tmp_path):
