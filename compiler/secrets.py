@@ -19,9 +19,11 @@ Pure functions of their arguments (``literals_allowed`` reads the environment it
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
 ALLOW_ENV = "AISPRINT_ALLOW_LITERAL_SECRETS"
 REDACTED = "[REDACTED]"
@@ -165,14 +167,10 @@ def scrub(text: str, extra_secrets: Iterable[str] = ()) -> str:
 
 
 def _base64(text: str) -> str:
-    import base64
-
     return base64.b64encode(text.encode()).decode()
 
 
 def _quote(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 
