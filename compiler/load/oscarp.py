@@ -47,7 +47,7 @@ def load_performance(app_dir: str | os.PathLike[str]
         return None, [problem]
     try:
         json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an int of 4300+ digits
         line = getattr(exc, "lineno", 1)
         return None, [diagnostic("AIS002", f"cannot read {file}: {exc}",
                                  "write valid JSON (see schemas/performance_models.schema.json)",

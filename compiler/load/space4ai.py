@@ -44,6 +44,11 @@ def load_system(path: str | os.PathLike[str], *, arrival_rate: float | None = No
         where = Location(file, exc.lineno, exc.colno)
         raise InvalidInput([diagnostic("AIS002", f"invalid JSON: {exc.msg}",
                                        "fix the JSON syntax", where)]) from None
+    except ValueError as exc:  # an integer of 4300+ digits, past Python's conversion limit
+        raise InvalidInput([diagnostic("AIS110", f"a number in {file} is far beyond any sensible "
+                                       f"value: {exc}", "write every number within its range "
+                                       "(`aisprint schema space4ai_system`)",
+                                       Location(file, 1, 1))]) from None
     except RecursionError:
         raise InvalidInput([diagnostic("AIS002", "the JSON is nested too deeply",
                                        "flatten the structure", Location(file, 1, 1))]) from None

@@ -25,9 +25,16 @@ WINDOW = 30
 
 @lru_cache(maxsize=65536)
 def faas_response_time(arrival_rate: float, warm: float, cold: float, idle: float) -> float:
-    if arrival_rate <= 0:
+    """The mean response time; always between ``warm`` and ``cold`` for positive inputs.
+
+    Degenerate inputs (which the schemas and ``placement.numbers`` refuse, but a caller may
+    still pass) get the model's limits instead of a ZeroDivisionError: no traffic or no work
+    (ρ = 0) never waits for a cold start; no keep-alive makes every request cold."""
+    if not arrival_rate > 0 or not warm > 0:
         return warm
     rho = arrival_rate * warm
+    if not rho > 0 or not cold > 0 or not idle > 0:
+        return warm if not rho > 0 else max(warm, cold)
     cold_rate = 1.0 / cold
 
     # state 0: no warm instance, every request starts cold
@@ -82,6 +89,12 @@ def faas_response_time(arrival_rate: float, warm: float, cold: float, idle: floa
     generator[:, 0] = 1.0
     rhs = np.zeros(n)
     rhs[0] = 1.0
-    pi = np.linalg.solve(generator.T, rhs)
+    try:
+        pi = np.linalg.solve(generator.T, rhs)
+    except np.linalg.LinAlgError:  # a singular chain: only with rates at float's limits
+        return max(warm, cold)
     pi[pi < 0] = 0.0
-    return float(np.dot(times, pi))
+    result = float(np.dot(times, pi))
+    # rounding at float's limits (a rate of 1e-300) must not leave the model's bounds
+    return min(max(result, min(warm, cold)), max(warm, cold)) if math.isfinite(result) \
+        else max(warm, cold)

@@ -28,6 +28,7 @@ from compiler.errors import InvalidInput
 from compiler.load.learnt import LEARNT_MODELS, learnt_demand
 from compiler.load.oscarp import PerformanceData
 from compiler.model import Application, CandidateDeployment, LayerType
+from compiler.placement.numbers import DEMAND
 from compiler.placement.system import (
     Component,
     Deployment,
@@ -210,6 +211,8 @@ def _option(resource: Resource, memory: float, model: Mapping | None, root: str 
         demand, how = learnt_demand(model, resource.cores, root)
         if demand is None:
             return None, how
+        if not DEMAND.holds(demand):  # a regressor extrapolating to inf or 1e30 s
+            return None, f"it predicts {demand:g} s at {resource.cores:g} cores, outside {DEMAND}"
         queue = "QTedge" if resource.tier is Tier.EDGE else "QTcloud"
         return Option(resource.name, memory, queue, demand=demand), ""
     return None, ""

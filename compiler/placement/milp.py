@@ -37,13 +37,24 @@ from dataclasses import dataclass
 
 import pulp
 
+from compiler.diagnostics import diagnostic
+from compiler.errors import InvalidInput
 from compiler.placement.faas import faas_response_time
+from compiler.placement.numbers import check_system
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate, faas_rate
 from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System
 
 EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
+# HiGHS reads a cost of 1e20 as infinite and loses precision long before: the objective is
+# counted in units that bring its largest coefficient down to this (costs × replicas × T can
+# reach 1e20 within the schemas' ranges).
+LARGEST_COST = 1e6
+# Model statuses in which HiGHS answered nothing usable (PuLP maps them to "not solved" and may
+# then fail reading an empty solution).
+_HIGHS_FAILURES = ("kLoadError", "kModelError", "kPresolveError", "kSolveError",
+                   "kPostsolveError")
 
 
 @dataclass
@@ -86,6 +97,10 @@ class _Builder:
         self.phi_cap: dict[str, float] = {}
         self.tangents: set[tuple[str, int, float]] = set()
         self.z: dict[tuple[str, str], pulp.LpVariable] = {}
+        self.cost_scale = 1.0  # objective value × cost_scale = cost
+        limits = list(system.local_constraints.values()) + \
+            [g.threshold for g in system.global_constraints]
+        self.longest_limit = max(limits, default=math.inf)
         self._counter = 0
         self._build()
 
@@ -169,6 +184,8 @@ class _Builder:
                         else:
                             if option.demand >= tmax and not self.elastic:
                                 continue
+                            if rate * option.demand >= res.number and not self.elastic:
+                                continue  # unstable even on every node: never placeable
                             opts.append(_Opt(component.name, dep.name, part.name, res.name, k,
                                              rate, weight, False, demand=option.demand))
                     if not opts:
@@ -213,7 +230,10 @@ class _Builder:
         for layer_vars in by_layer.values():
             if len(layer_vars) > 1:
                 self._add(pulp.lpSum(layer_vars) <= 1, "one_type_per_layer")
-        cost = pulp.lpSum(v * c for v, c in cost_terms)
+        largest = max((c for _, c in cost_terms), default=0.0)
+        if largest > LARGEST_COST:
+            self.cost_scale = largest / LARGEST_COST
+        cost = pulp.lpSum(v * (c / self.cost_scale) for v, c in cost_terms)
         self.problem += cost
         # the cost of the best answer known so far caps the search (an upper bound on `cap`)
         self.cap = self._continuous("cap", None, None)
@@ -246,9 +266,15 @@ class _Builder:
                                for d in s.component(target).deployments)
             self._add(last <= first, "no_move_back_edge")
 
-    def _delay(self, a: tuple[str, str], b_options: list[_Opt], size: float, label: str):
-        """A variable ≥ the transfer time between partition ``a`` and whichever partition of
-        ``b_options`` is placed (0 when both sit on the same resource)."""
+    def _delay(self, a: tuple[str, str], b_options: list[_Opt], size: float, label: str,
+               weight: float = 1.0):
+        """A variable ≥ ``weight`` × the transfer time between partition ``a`` and whichever
+        partition of ``b_options`` is placed (0 when both sit on the same resource).
+
+        A weighted transfer longer than every time limit can never be part of a feasible
+        answer: the pair of layers is forbidden outright rather than entering the model with a
+        coefficient of up to 1e12 s (1 TB over 1 B/s), which HiGHS cannot weigh against 1e-9 s
+        demands. The elastic model, which only says by how much limits are missed, caps it."""
         s = self.system
         ua = self._layer_indicator(*a)
         ub: dict[str, list] = defaultdict(list)
@@ -262,8 +288,14 @@ class _Builder:
                 if t is None:
                     self._add(ea + eb <= 1, "no_network")
                     continue
+                t *= weight
+                too_slow = t > self.longest_limit and not self.elastic
+                t = min(t, 2 * self.longest_limit)
                 if la != lb:
-                    self._add(delay >= t * (ea + eb - 1), "delay")
+                    if too_slow:
+                        self._add(ea + eb <= 1, "too_slow")
+                    elif t > 0:
+                        self._add(delay >= t * (ea + eb - 1), "delay")
                 elif s.layer_index[la].tier.value == "faas":
                     # two FaaS configurations of one layer: a transfer unless the same one
                     same = []
@@ -274,7 +306,10 @@ class _Builder:
                             self._add(both <= a_by_res[opt.resource], "same")
                             self._add(both <= opt.var, "same")
                             same.append(both)
-                    self._add(delay >= t * (ea + eb - 1 - pulp.lpSum(same)), "delay")
+                    if too_slow:  # both in this layer only on the same configuration
+                        self._add(ea + eb - 1 - pulp.lpSum(same) <= 0, "too_slow")
+                    elif t > 0:
+                        self._add(delay >= t * (ea + eb - 1 - pulp.lpSum(same)), "delay")
         return delay
 
     def _response_times(self, queue_terms, constrained) -> None:
@@ -339,9 +374,10 @@ class _Builder:
                     terms.append(weights[k] * times[(name, part.name)])
                     if k:
                         before = dep.partitions[k - 1]
-                        d = self._delay((name, before.name), self.options[(name, part.name)],
-                                        before.data_to(part.name), "intra")
-                        terms.append(weights[k] * d)
+                        terms.append(self._delay((name, before.name),
+                                                 self.options[(name, part.name)],
+                                                 before.data_to(part.name), "intra",
+                                                 weights[k]))
             component_time[name] = pulp.lpSum(terms)
 
         for name, limit in s.local_constraints.items():
@@ -436,6 +472,7 @@ def solve_milp(
     ``incumbent`` (e.g. from the heuristic) is kept if the MILP finds nothing cheaper, and its
     cost prunes the search."""
     start = time.perf_counter()
+    check_system(system)
     backend = available_backend(backend)
     builder = _Builder(system, conventions)
     best: tuple[Placement, Evaluation] | None = None
@@ -453,9 +490,16 @@ def solve_milp(
             status = "feasible" if best else "unknown"
             break
         if best is not None:  # only something cheaper than the incumbent is of interest
-            builder.cap.upBound = best[1].cost * (1 - 1e-9)
-        with _quiet_stdout():
-            builder.problem.solve(_solver(backend, remaining, threads, gap))
+            builder.cap.upBound = best[1].cost / builder.cost_scale * (1 - 1e-9)
+        trouble = _run(builder.problem, _solver(backend, remaining, threads, gap), backend)
+        if trouble is not None:
+            if best is not None:  # keep the incumbent; nothing is proven about it
+                status, bound = "feasible", None
+                break
+            raise InvalidInput([diagnostic(
+                "AIS807", f"the MILP solver ({backend}) returned no usable answer: {trouble}",
+                "run again with --mode heuristic; if it persists, report it with the input "
+                "(every number was within its valid range)")])
         lp_status = builder.problem.status
         if lp_status == pulp.LpStatusInfeasible and best:
             # nothing cheaper than the incumbent exists (the MILP relaxes the true problem)
@@ -468,21 +512,20 @@ def solve_milp(
                 builder.problem.sol_status not in (pulp.LpSolutionOptimal,
                                                    pulp.LpSolutionIntegerFeasible):
             status = "feasible" if best else "unknown"
-            bound = _dual_bound(builder.problem, backend)
+            bound = _dual_bound(builder, backend)
             break
         proven = builder.problem.sol_status == pulp.LpSolutionOptimal
-        round_bound = pulp.value(builder.problem.objective) if proven else \
-            _dual_bound(builder.problem, backend)
+        round_bound = _objective(builder) if proven else _dual_bound(builder, backend)
         placement = builder.placement()
         ev = evaluate(system, placement, conventions)
         if progress:
-            progress(f"round {rounds}: MILP cost {pulp.value(builder.problem.objective):.6g}, "
+            progress(f"round {rounds}: MILP cost {_objective(builder):.6g}, "
                      f"evaluator {'feasible' if ev.feasible else 'infeasible'}")
         if ev.feasible:
             if best is None or ev.cost < best[1].cost:
                 best = (placement, ev)
             if proven:
-                status, bound = "optimal", _dual_bound(builder.problem, backend) or round_bound
+                status, bound = "optimal", _dual_bound(builder, backend) or round_bound
                 break
             status, bound = "feasible", round_bound
             break  # time limit hit inside the solver: keep what we have
@@ -535,13 +578,33 @@ def _quiet_stdout():
         os.close(saved)
 
 
-def _dual_bound(problem: pulp.LpProblem, backend: str) -> float | None:
+def _run(problem: pulp.LpProblem, solver, backend: str) -> str | None:
+    """Solve; what went wrong when the solver gave no usable answer, else None."""
+    try:
+        with _quiet_stdout():
+            problem.solve(solver)
+    except Exception as exc:  # noqa: BLE001 - PuLP fails in many ways (IndexError reading an
+        # empty HiGHS solution, PulpSolverError, ValueError on a coefficient): all the same here
+        return f"{type(exc).__name__}: {exc}"
     model = getattr(problem, "solverModel", None)
+    if backend == "highs" and model is not None:
+        name = getattr(model.getModelStatus(), "name", "")
+        if name in _HIGHS_FAILURES:
+            return f"HiGHS status {name}"
+    return None
+
+
+def _objective(builder: _Builder) -> float:
+    return (pulp.value(builder.problem.objective) or 0.0) * builder.cost_scale
+
+
+def _dual_bound(builder: _Builder, backend: str) -> float | None:
+    model = getattr(builder.problem, "solverModel", None)
     if backend != "highs" or model is None:
         return None
     info = model.getInfo()
     bound = getattr(info, "mip_dual_bound", None)
-    return bound if bound is not None and math.isfinite(bound) else None
+    return bound * builder.cost_scale if bound is not None and math.isfinite(bound) else None
 
 
 def _repair(system: System, placement: Placement, conventions: Conventions
@@ -559,11 +622,15 @@ def explain_infeasibility(system: System, conventions: Conventions = DEFAULT, *,
                           backend: str = "highs", time_limit: float = 30.0) -> tuple[str, ...]:
     """Which limits cannot be met, and by how much, at the least-violating placement."""
     builder = _Builder(system, conventions, elastic=True)
-    penalty = 1e4 * (1 + sum(r.cost * r.number for r in system.resources))
+    # any slack must cost more than the whole (scaled) placement could
+    penalty = 1e4 * (1 + min(sum(r.cost * r.number for r in system.resources) * system.time
+                             / builder.cost_scale, LARGEST_COST))
     builder.problem.setObjective(builder.problem.objective
                                  + penalty * pulp.lpSum(builder.slacks.values()))
-    with _quiet_stdout():
-        builder.problem.solve(_solver(available_backend(backend), time_limit, None))
+    backend = available_backend(backend)
+    trouble = _run(builder.problem, _solver(backend, time_limit, None), backend)
+    if trouble is not None:
+        return (f"the solver could not say which limits cannot be met ({trouble})",)
     if builder.problem.status == pulp.LpStatusInfeasible:
         return ("no placement exists even with every time limit relaxed: some component has no "
                 "compatible resource, or the no-move-back and network rules cannot all hold",)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from compiler.placement.heuristics import solve_heuristic
 from compiler.placement.milp import solve_milp
+from compiler.placement.numbers import check_system
 from compiler.placement.performance import DEFAULT, Conventions
 from compiler.placement.result import SolveResult
 from compiler.placement.system import System
@@ -29,6 +30,7 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     limit = DEFAULT_TIME_LIMIT[mode] if time_limit is None else time_limit
+    check_system(system)  # AIS806 rather than a ZeroDivisionError deep in a model
     start = time.perf_counter()
     if mode == "exact":
         return solve_milp(system, conventions, time_limit=limit, backend=backend,

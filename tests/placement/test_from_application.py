@@ -89,7 +89,7 @@ def test_no_feasible_placement_explains_why(prepared_examples, tmp_path):
     app = tmp_path / "app"
     shutil.copytree(prepared_examples["mask_detection"], app, symlinks=True)
     source = app / "src" / "mask-alert" / "main.py"
-    source.write_text(source.read_text().replace("local_time_thr=2,", "local_time_thr=0.0001,"))
+    source.write_text(source.read_text().replace("local_time_thr=2,", "local_time_thr=0.001,"))
     with pytest.raises(InvalidInput) as caught:
         api.place_application(str(app))
     diag = caught.value.diagnostics[0]

@@ -47,7 +47,7 @@ def test_infeasibility_is_explained_with_the_limit_and_amount():
     from types import MappingProxyType
 
     system = random_system(7)
-    impossible = replace(system, local_constraints=MappingProxyType({"c1": 1e-6}))
+    impossible = replace(system, local_constraints=MappingProxyType({"c1": 1e-3}))
     result = solve_milp(impossible)
     assert not result.feasible and result.status == "infeasible"
     assert any("local limit of c1" in line and "over by at least" in line
