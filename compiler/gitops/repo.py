@@ -422,6 +422,7 @@ def recover(repo: git.Repo) -> str | None:
     if not os.path.lexists(work):
         return None
     _release_index_lock(repo, work)
+    _clear(work, keep_journal=True)  # private index, its lock, objects: before they are reused
     journal = swap.read_journal(work)
     if journal is not None and "commit" in journal:
         _release_ref_locks(repo, journal)
@@ -510,7 +511,8 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             g.read_tree(previous or "--empty", env=env)
             g.rm("--cached", "-r", "-q", "--ignore-unmatch", "--", *owned, env=env)
             if present:  # the staging folder is the work tree of this one command
-                g(c="core.autocrlf=false").add(
+                # every blob streams into one pack (not a folder per loose object)
+                g(c=["core.autocrlf=false", "core.bigFileThreshold=1"]).add(
                     "-f", "--", *present,
                     env={**env, "GIT_DIR": repo.git_dir, "GIT_WORK_TREE": str(work / "new")})
             tree = g.write_tree(env=env)
@@ -550,6 +552,7 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
             raise git_failure(error, what, intact=not published) from None
         finally:
             _clear(work, keep_journal=published and not completed)
+        _repack(repo, objects)
         pushed = None
         if push_to:
             push(repo, push_to, branch, commit)
@@ -588,6 +591,17 @@ def _migrate(quarantine: Path, objects: Path) -> None:
             with contextlib.suppress(FileExistsError):
                 os.link(partial, dest)
             partial.unlink()
+
+
+def _repack(repo: git.Repo, objects: Path, most: int = 50) -> None:
+    """Each write adds a pack; past ``most`` of them, one ``git repack`` joins them (the
+    plumbing never runs ``git gc --auto``). Git's repack is crash-safe; a failure only
+    leaves the packs as they were."""
+    import git
+
+    if len(list((objects / "pack").glob("*.pack"))) > most:
+        with contextlib.suppress(git.GitCommandError):
+            repo.git.repack("-a", "-d", "-q", env=QUIET)
 
 
 def _clear(work: Path, *, keep_journal: bool) -> None:
