@@ -46,7 +46,7 @@ def load_performance(app_dir: str | os.PathLike[str]
     if text is None:
         return None, [problem]
     try:
-        json.loads(text)
+        data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # ValueError: also an int of 4300+ digits
         line = getattr(exc, "lineno", 1)
         return None, [diagnostic("AIS002", f"cannot read {file}: {exc}",
@@ -57,6 +57,8 @@ def load_performance(app_dir: str | os.PathLike[str]
     diags += found
     if doc is None:
         return None, diags
+    # the values as JSON reads them (YAML 1.1 reads 1e-06 as text); YAML only gives the lines
+    doc = YamlDocument(file, data, doc.value_positions, doc.key_positions)
     diags += validate_document(doc, "performance_models")
     if not has_errors(diags):
         diags += list(_regressor_files(root, doc))
