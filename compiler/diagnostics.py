@@ -210,10 +210,11 @@ CODES: dict[str, CodeInfo] = {
     "AIS952": _e("write-path-unsafe", "A folder the compiled tree is written under (a --prefix folder, aisprint/, or a compiled path itself) is a symlink, a file or a submodule, in the work tree or in the branch's commit: writing there could leave the repository or output folder."),
     "AIS953": _e("prefix-outside", "--prefix is absolute, contains `..` or names a folder of .git: it must be a folder inside the repository."),
     "AIS954": _e("output-not-a-folder", "--out or --repo names a file (or a path below a file), where a folder is needed."),
-    "AIS955": _e("write-failed", "Writing the compiled tree failed (disk full, permission denied, read-only filesystem, a file too large); the staging was removed and the old tree is intact."),
+    "AIS955": _e("write-failed", "A write failed (disk full, permission denied, read-only filesystem, a file too large, a path that cannot be created) — of a compiled tree, a saved plan or a state folder; a tree's staging is removed and, before the commit point, the old tree stays intact."),
     # local backend (aisprint up / down)
     "AIS956": _e("local-repository-not-git", "`aisprint up` needs a git repository to compile into and to run the reconciler on, and the folder given is a plain one."),
     "AIS957": _e("git-write-failed", "A git command of the writer failed (disk full, permissions, a lock held by another git process); nothing was published."),
+    "AIS958": _e("branch-invalid", "--branch names no valid git branch (spaces, `..`, `~`, `^`, `:` and the like are not allowed)."),
     "AIS966": _e("local-already-running", "A local backend already runs from this state folder; stop it with `aisprint down` or use another --state."),
     "AIS967": _e("local-no-inputs", "The folder of files `aisprint up` should process does not exist or is empty (pass --images DIR or --no-images)."),
     "AIS968": _e("local-deployment-invalid", "The compiled deployment cannot be run locally (no such deployment, no service, a storage path or a design's main.py missing)."),
