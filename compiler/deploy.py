@@ -234,6 +234,7 @@ def plan(app_dir: str | os.PathLike[str] = ".", *, rev: str | None = None,
     ``against`` is a compiled folder or a revision of the application's repository (compiled
     too); with neither, the tree compiled into the application folder itself."""
     prefix = safe_prefix(prefix)  # before any work: a --prefix outside is a usage mistake
+    gitrepo.check_branch(branch)
     current = current_tree(app_dir, against=against, repo=repo, branch=branch, prefix=prefix,
                            mode=mode, time_limit=time_limit)
     desired = compile_app(app_dir, rev=rev, mode=mode, time_limit=time_limit,
@@ -254,8 +255,13 @@ def diff(rev1: str, rev2: str, *, repo: str | os.PathLike[str] = ".", prefix: st
 def save_plan(plan_value: Plan, path: str | os.PathLike[str]) -> None:
     from compiler.api import write_atomically
     from compiler.gitops.console import render_json
+    from compiler.gitops.swap import failing_as
 
-    write_atomically(Path(path), render_json(plan_value))
+    if Path(path).is_dir():
+        raise InvalidInput([diagnostic(
+            "AIS954", f"--save {path} is a folder", "name the plan's file, like plan.json")])
+    with failing_as(f"the plan {path}"):
+        write_atomically(Path(path), render_json(plan_value))
 
 
 def load_plan(path: str | os.PathLike[str]) -> dict:
@@ -297,6 +303,7 @@ def commit(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
     still be at the head the plan was made against (AIS944) and the compile must give the
     plan's manifest (AIS948)."""
     prefix = safe_prefix(prefix)  # before the repository is created or anything compiled
+    gitrepo.check_branch(branch)
     saved = load_plan(plan_file) if plan_file else None
     if not Path(repo).exists():
         gitrepo.open_repo(repo, create=True)

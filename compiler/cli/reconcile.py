@@ -83,6 +83,13 @@ def reconcile(
     if output not in ("text", "json"):
         raise typer.BadParameter("text or json", param_hint="--output")
     root = Path(repo)
+    from compiler.gitops.repo import Reader, check_branch
+
+    Reader(root)  # AIS941 before anything (the metrics store) is created in a wrong path
+    check_branch(branch)
+    if app_dir and not Path(app_dir).is_dir():
+        raise typer.BadParameter(f"{app_dir} is not a folder (the one with common_config/)",
+                                 param_hint="--app")
     app = Path(app_dir) if app_dir else (root if (root / "common_config").is_dir() else None)
     settings = Settings(
         repo=root, app_dir=app, branch=branch, prefix=prefix,

@@ -226,7 +226,10 @@ def up(
     quiet = output is OutputFormat.json
     if not child:
         if not no_compile:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            from compiler.gitops.swap import failing_as
+
+            with failing_as(f"the state folder {state_dir}"):  # a file, no permission: exit 1
+                state_dir.mkdir(parents=True, exist_ok=True)
             _compile(app, repo, quiet)
         local.load_topology(repo, deployment)  # refuse now what the backend could not run
     from compiler.runtime.local.reconciler import ReconcilerOptions

@@ -35,7 +35,7 @@ class WriteLock:
         try:
             return self._take()
         except OSError as error:
-            raise write_failure(error, f"the lock of {self.what}") from None
+            raise write_failure(error, f"the lock of {self.what}", intact=None) from None
 
     def _take(self) -> WriteLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)

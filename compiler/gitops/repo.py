@@ -115,7 +115,7 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
             with contextlib.suppress(OSError):
                 swap.remove(target if made else target / ".git")
             if isinstance(error, OSError):
-                raise swap.write_failure(error, what) from None
+                raise swap.write_failure(error, what, intact=None) from None
             raise git_failure(error, what) from None
     try:
         return git.Repo(target)
@@ -123,6 +123,17 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
         raise _fail("AIS941", f"{target} is not a git repository",
                     f"create it with `git init -b main {target}`, or point --repo at the "
                     "deployment repository's folder") from None
+
+
+def check_branch(name: str | None) -> None:
+    """A branch name git accepts (AIS958), checked before anything is compiled or written."""
+    if name is None:
+        return
+    done = subprocess.run(["git", "check-ref-format", "--branch", name], capture_output=True)
+    if done.returncode != 0 or name.startswith("-"):
+        raise _fail("AIS958", f"--branch {name!r} is not a valid branch name",
+                    "use a name like deploy or envs/prod (no spaces, `..`, `~`, `^`, `:`, "
+                    "`?`, `*`, `[`, no leading `-`, no trailing `.lock`)")
 
 
 def current_branch(repo: git.Repo) -> str | None:
@@ -164,6 +175,9 @@ class Reader:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise _fail("AIS954", f"{self.path} is a file, not a git repository's folder",
+                        "point --repo at the deployment repository's folder")
         if not self.path.exists() or self._git("rev-parse", "--git-dir", check=False) is None:
             raise _fail("AIS941", f"{self.path} is not a git repository",
                         f"create it with `git init -b main {self.path}`, or point --repo at "
@@ -471,6 +485,7 @@ def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitM
     import git
 
     prefix = safe_prefix(target.prefix)
+    check_branch(target.branch)
     repo = open_repo(target.path, create=create)
     what = f"the deployment repository {target.path}"
     check_target(repo, "", branch_head=None, work_tree=None)

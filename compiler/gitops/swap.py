@@ -107,15 +107,19 @@ _HINTS = {
 }
 
 
-def write_failure(error: OSError, what: str, *, intact: bool = True) -> InvalidInput:
-    """An ``OSError`` of a write as AIS955: what, which path, what happened, the fix."""
+def write_failure(error: OSError, what: str, *, intact: bool | None = True) -> InvalidInput:
+    """An ``OSError`` of a write as AIS955: what, which path, what happened, the fix.
+
+    ``intact``: the failure came before the commit point (the old tree stays, the staging is
+    removed), after it (the next write completes the swap), or None: before any tree."""
     path = error.filename or what
     reason = error.strerror or str(error)
-    state = "the old tree is intact and the staging was removed" if intact else \
-        "the commit is made; the next write completes the work tree"
+    state = {True: " (the old tree is intact and the staging was removed)",
+             False: " (the commit is made; the next write completes the work tree)",
+             None: ""}[intact]
     hint = _HINTS.get(error.errno, "fix the cause and run again").format(path=path)
     return InvalidInput([diagnostic(
-        "AIS955", f"writing {what} failed at {path}: {reason} ({state})", hint)])
+        "AIS955", f"writing {what} failed at {path}: {reason}{state}", hint)])
 
 
 def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
@@ -130,7 +134,7 @@ def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
 
 
 @contextlib.contextmanager
-def failing_as(what: str, *, intact: bool = True) -> Iterator[None]:
+def failing_as(what: str, *, intact: bool | None = None) -> Iterator[None]:
     """Turn an ``OSError`` inside the block into AIS955 for ``what``."""
     try:
         yield

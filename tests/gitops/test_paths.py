@@ -254,3 +254,32 @@ def test_cli_compile_paths_are_exit_1_never_3(tmp_path, app, outside, capsys):
     assert run(cli, ["compile", str(app), "--repo", str(tmp_path / "afile")]) == 1
     assert run(cli, ["plan", str(app), "--repo", str(deploy), "--prefix", "/etc"]) == 1
     assert "AIS953" in capsys.readouterr().out
+
+
+def test_cli_option_paths_are_exit_1_or_64_never_3(tmp_path, app, capsys):
+    """Bad paths and names on the command line of plan, compile, reconcile and up: a clear
+    message, exit 1 (or 64 for a usage mistake), nothing created where they pointed."""
+    (tmp_path / "afile").write_text("x\n")
+    deploy = tmp_path / "deploy"
+    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    missing = tmp_path / "missing"
+    cases = [
+        (1, "AIS955", ["plan", str(app), "--save", str(tmp_path / "afile" / "plan.json")]),
+        (1, "AIS954", ["plan", str(app), "--save", str(tmp_path)]),
+        (1, "AIS958", ["plan", str(app), "--repo", str(deploy), "--branch", "bad..name"]),
+        (1, "AIS958", ["compile", str(app), "--repo", str(deploy), "--branch", "a b"]),
+        (1, "AIS949", ["compile", str(app), "--repo", str(deploy), "--plan",
+                       str(tmp_path / "afile")]),
+        (1, "AIS954", ["compile", str(app), "--repo", str(tmp_path / "afile")]),
+        (1, "AIS941", ["reconcile", str(missing), "--once"]),
+        (1, "AIS958", ["reconcile", str(deploy), "--once", "--branch", "-x"]),
+        (64, "--app", ["reconcile", str(deploy), "--once", "--app", str(missing)]),
+        (1, "AIS955", ["up", str(app), "--state", str(tmp_path / "afile"), "--no-reconcile"]),
+    ]
+    for exit_code, said, argv in cases:
+        assert run(cli, argv) == exit_code, argv
+        out = capsys.readouterr()
+        assert said in out.out + out.err, (argv, out)
+        assert "internal error" not in out.err, (argv, out.err)
+    assert not missing.exists()
+    assert tree_files(deploy) == OLD and git_run(deploy, "rev-list", "--count", "HEAD") == "1"
