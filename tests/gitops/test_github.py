@@ -316,7 +316,8 @@ def uses_handlers(fake: FakeGitHub, run_id: int) -> dict:
         return {}
 
     return {"actions/setup-python": lambda given: {"python-version": "3.11.9"},
-            "actions/cache": lambda given: {"cache-hit": ""},
+            # the environment the install step would make stands ready (runner_env): a hit
+            "actions/cache": lambda given: {"cache-hit": "true"},
             "actions/upload-artifact": upload}
 
 
@@ -364,7 +365,7 @@ def stage_one(tmp_path, fake, *, server: Path) -> tuple[dict, str, object]:
     env = runner_env(tmp_path, "pull_request", path,
                      GITHUB_SERVER_URL=f"file://{server}", GITHUB_WORKSPACE=str(work))
     done = run_composite(REPO / "action.yml", given, contexts=contexts, env=env, cwd=work,
-                         uses=uses_handlers(fake, 4242424242), skip=("install",))
+                         uses=uses_handlers(fake, 4242424242))
     return {"base": base, "head": head, "event": event}, head, done
 
 
@@ -390,7 +391,7 @@ def stage_two(tmp_path, fake, head: str, *, edit=None):
     env = runner_env(tmp_path, "workflow_run", path, GITHUB_API_URL=fake.url,
                      GITHUB_WORKSPACE=str(trusted))
     return run_composite(REPO / "action.yml", given, contexts=contexts, env=env, cwd=trusted,
-                         uses=uses_handlers(fake, 0), skip=("install",))
+                         uses=uses_handlers(fake, 0))
 
 
 def fork_pull(event: dict) -> dict:
@@ -407,7 +408,8 @@ def test_fork_pull_request_is_planned_without_secrets_and_commented_from_the_art
     case, head, done = stage_one(tmp_path, fake_github, server=tmp_path / "no-server")
     assert done.ok, done.log()
     assert done.names() == ["Choose the mode", "Set up Python", "Key of the installed "
-                            "dependencies", "Restore the dependencies", "Validate",
+                            "tool", "Restore the installed tool",
+                            "Install aisprint-gitops from this action's own ref", "Validate",
                             "Plan (no secret, read-only token)",
                             "Upload the plan for the comment stage"]
     no_secret_in(done.steps)
@@ -426,7 +428,8 @@ def test_fork_pull_request_is_planned_without_secrets_and_commented_from_the_art
     done = stage_two(tmp_path, fake_github, head)
     assert done.ok, done.log()
     assert done.names() == ["Choose the mode", "Set up Python", "Key of the installed "
-                            "dependencies", "Restore the dependencies",
+                            "tool", "Restore the installed tool",
+                            "Install aisprint-gitops from this action's own ref",
                             "Comment (the artifact is untrusted data; no pull-request code "
                             "runs here)"]
     holders = [s.name for s in done.steps if WRITE_TOKEN in s.env.values()]
