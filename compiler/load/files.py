@@ -45,8 +45,8 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _outside(shown: str, name: str, what: str, *, line: int = 1) -> Diagnostic:
-    # a path that leaves the folder is shown without a line: the text renderer would print
-    # that line of the file outside (a symlink's own location it refuses to open)
+    # a path that leaves the folder gets no line: the text renderer would print that line of
+    # the file outside (a symlink's own location it never opens, so a link keeps line 1)
     return diagnostic(
         "AIS006", f"{name} {what}, outside the application; nothing outside the application "
         "is read", "put the file itself inside the application folder (copy it, or a hard "
@@ -61,7 +61,7 @@ def locate(root: PathLike, rel: str) -> tuple[str | None, Diagnostic | None]:
     out (the link, not what it points to). The path need not exist."""
     real_root = os.path.realpath(root)
     parts = PurePosixPath(rel.replace(os.sep, "/")).parts
-    if not parts or os.path.isabs(rel) or parts[0] == "/" or ".." in parts:
+    if not parts or os.path.isabs(rel) or ".." in parts:
         return None, _outside(rel, rel, "is a path that leaves the application folder", line=0)
     here = real_root
     for i, part in enumerate(parts):
@@ -105,7 +105,8 @@ def _refuse(mode: int, size: int, shown: str, cap: int, name: str = "") -> Diagn
     if size > cap:
         return diagnostic(
             "AIS008", f"{name} is {size / MiB:.1f} MiB, over the {cap // MiB} MiB limit for "
-            "this kind of input", "make it smaller, or keep it out of the application "
+            + ("YAML, JSON and Python text" if cap == TEXT_CAP else "a file of the application"),
+            "make it smaller, or keep it out of the application "
             "folder (large data belongs in object storage)", Location(shown, 1, 1))
     return None
 
