@@ -665,3 +665,16 @@ def test_a_saved_plan_file_must_be_a_small_regular_file(tmp_path):
         with pytest.raises(InvalidInput) as refused:
             github.read_plan_file(bad)
         assert refused.value.diagnostics[0].code == "AIS982"
+
+
+def test_a_saved_plan_is_commented_as_untrusted_data_too(tmp_path, fake_github):
+    plan = tmp_path / "plan.json"
+    plan.write_bytes(_with(hostile_names))
+    done = aisprint("pr-comment", "--plan", str(plan),
+                    env={"GITHUB_EVENT_PATH": str(FIXTURES / "pull_request_opened.json"),
+                         "GITHUB_TOKEN": WRITE_TOKEN, "GITHUB_API_URL": fake_github.url,
+                         "GITHUB_STEP_SUMMARY": ""})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert fake_github.writes() == [("POST", "/repos/acme/mask-detection-app/issues/7/comments")]
+    (comment,) = fake_github.comments.values()
+    assert "<img" not in comment["body"].split("```diff")[0] and "@mallory" not in comment["body"]
