@@ -442,15 +442,15 @@ def recover(repo: git.Repo) -> str | None:
         _release_ref_locks(repo, journal)
         forward = head_of(repo, journal["branch"]) == journal["commit"]
         if journal.get("root"):  # the branch is checked out: the work tree follows it
-            root, prefix = Path(journal["root"]), journal.get("prefix", "")
+            root, prefix = Path(repo.working_tree_dir), safe_prefix(journal.get("prefix", ""))
             swap.check_folders(root, prefix)
-            done = swap.recover(root, work, forward=forward)
+            done = swap.recover(root, work, tuple(_pathspecs(prefix)), forward=forward)
             if forward:
                 _reset_index(repo, prefix, work)
         else:
             done = "forward" if forward else "back"
     else:
-        done = swap.recover(Path(repo.working_tree_dir or repo.git_dir), work)
+        done = swap.recover(Path(repo.working_tree_dir or repo.git_dir), work, ())
         if done is None and any(work.iterdir()):
             done = "back"  # a private index (or its lock) of a write killed before staging
     swap.remove(work)

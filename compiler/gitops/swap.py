@@ -217,19 +217,25 @@ def swap(root: Path, work: Path, artifacts: Mapping[str, bytes], owned: tuple[st
     """Stage, commit and roll forward in one call (the folder writer)."""
     stage(work, artifacts, durable=durable)
     present = tuple(rel for rel in owned if _exists(work / "new" / rel))
-    write_journal(work, {**(record or {}), "root": str(root), "owned": list(owned),
-                         "present": list(present)})
+    write_journal(work, {**(record or {}), "root": str(Path(root).resolve()),
+                         "owned": list(owned), "present": list(present)})
     roll_forward(root, work, owned, present)
     finish(work)
 
 
-def recover(root: Path, work: Path, *, forward: bool | None = None) -> str | None:
+def recover(root: Path, work: Path, owned: tuple[str, ...], *,
+            forward: bool | None = None) -> str | None:
     """Complete or undo an interrupted swap. Returns "forward", "back" or None (nothing to do).
 
-    ``forward`` overrides the journal's verdict (the git writer decides from the ref)."""
-    if not work.exists():
+    ``forward`` overrides the journal's verdict (the git writer decides from the ref). The
+    journal is trusted only when it is one this writer could have written (``trusted``): an
+    output folder is anybody's, and a journal committed by a pull request must not move
+    ``/etc`` into the staging area that is deleted next."""
+    if not os.path.lexists(work):
         return None
     journal = read_journal(work)
+    if journal is not None and not trusted(journal, root, work, owned):
+        journal = None  # thrown away with the rest of the leftovers
     go = journal is not None if forward is None else (forward and journal is not None)
     if go:
         roll_forward(root, work, tuple(journal["owned"]), tuple(journal["present"]))
@@ -238,6 +244,21 @@ def recover(root: Path, work: Path, *, forward: bool | None = None) -> str | Non
     if go:
         return "forward"
     return "back" if leftovers else None
+
+
+def trusted(journal: Mapping, root: Path, work: Path, owned: tuple[str, ...]) -> bool:
+    """The journal names this root, only owned paths, and the staging holds no symlink."""
+    try:
+        names, present = list(journal["owned"]), list(journal["present"])
+        same_root = Path(journal["root"]).resolve() == Path(root).resolve()
+    except (KeyError, TypeError, ValueError, OSError):
+        return False
+    if not same_root or not set(names) <= set(owned) or not set(present) <= set(names):
+        return False
+    for folder, dirnames, filenames in os.walk(work):
+        if any(os.path.islink(os.path.join(folder, name)) for name in dirnames + filenames):
+            return False
+    return True
 
 
 def _exists(path: Path) -> bool:
@@ -277,7 +298,7 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
     check_folders(out, folders=(WORK,), files=(WORK_LOCK,))
     work = out / WORK
     with WriteLock(out / WORK_LOCK, f"the folder {out}"):
-        recover(out, work)
+        recover(out, work, owned)
         try:
             swap(out, work, artifacts, owned, durable=durable)
         except OSError as error:
@@ -293,4 +314,4 @@ def recover_folder(out: Path) -> str | None:
 
     check_folders(Path(out), folders=(WORK,), files=(WORK_LOCK,))
     with WriteLock(Path(out) / WORK_LOCK, f"the folder {out}"):
-        return recover(Path(out), Path(out) / WORK)
+        return recover(Path(out), Path(out) / WORK, OWNED)

@@ -201,6 +201,29 @@ def test_out_planted_staging_or_lock_symlinks_are_refused(tmp_path, outside, pla
     assert snapshot(outside) == before
 
 
+@pytest.mark.parametrize("planted", ["foreign root", "climbing owned path",
+                                     "symlink in the staging"])
+def test_a_planted_journal_moves_nothing_outside(tmp_path, outside, planted):
+    """A pull request can commit out/.aisprint-write/journal.json: recovery must not take
+    it for its own (it would move the paths it names into the staging, then delete them)."""
+    out = tmp_path / "out"
+    swap.write_folder(out, OLD, OWNED)
+    work = out / swap.WORK
+    work.mkdir()
+    record = {"root": str(out), "owned": list(OWNED), "present": []}
+    if planted == "foreign root":
+        record = {"root": str(outside), "owned": ["designs", "manifest.json"], "present": []}
+    elif planted == "climbing owned path":
+        record["owned"] = ["../outside/designs"]
+    else:
+        (work / "old").symlink_to(outside)
+    (work / "journal.json").write_text(__import__("json").dumps(record))
+    before = snapshot(outside)
+    swap.write_folder(out, NEW, OWNED)
+    assert snapshot(outside) == before
+    assert tree_files(out) == NEW and not os.path.lexists(work)
+
+
 def test_out_is_a_file(tmp_path):
     (tmp_path / "afile").write_text("mine\n")
     with pytest.raises(InvalidInput) as caught:
