@@ -265,6 +265,9 @@ def pr_comment(
             say(f"run {run.run_id} was triggered by {run.event}, not a pull request: "
                 "no plan comment")
             return 0
+        if run.conclusion != "success":  # failed validation: its annotations say why
+            say(f"run {run.run_id} ended {run.conclusion or 'unfinished'}: no plan to comment")
+            return 0
         if not (artifact or plan_file):
             raise github._fail("on workflow_run, say where the plan is: --artifact NAME or "
                                "--plan FILE", "the action passes --artifact aisprint-plan",

@@ -464,16 +464,18 @@ def test_a_public_deployment_repository_is_planned_against(tmp_path, fake_github
     assert "cannot be read without credentials" not in done.log()
 
 
-def test_stage_two_skips_runs_that_were_not_pull_requests(tmp_path, fake_github):
-    def push(event):
-        event["workflow_run"]["event"] = "push"
+@pytest.mark.parametrize("field, value", [("event", "push"), ("conclusion", "failure")])
+def test_stage_two_skips_runs_that_are_not_successful_pull_request_plans(
+        field, value, tmp_path, fake_github):
+    def edit(event):
+        event["workflow_run"][field] = value
 
-    assert stage_two(tmp_path, fake_github, "c0ffee00" * 5, edit=push) is None  # job `if`
-    path, _ = event_file(tmp_path, "workflow_run_fork.json", push)
-    done = aisprint("pr-comment", "--artifact", "aisprint-plan",
+    assert stage_two(tmp_path, fake_github, "c0ffee00" * 5, edit=edit) is None  # job `if`
+    path, _ = event_file(tmp_path, "workflow_run_fork.json", edit)
+    done = aisprint("pr-comment", "--artifact", "aisprint-plan",  # and the tool itself
                     env={"GITHUB_EVENT_PATH": str(path), "GITHUB_TOKEN": WRITE_TOKEN,
                          "GITHUB_API_URL": fake_github.url})
-    assert done.returncode == 0 and fake_github.calls == []
+    assert done.returncode == 0 and fake_github.calls == [], done.stdout + done.stderr
 
 
 def test_a_pull_request_pushed_to_again_is_left_to_the_newer_run(tmp_path, fake_github):
