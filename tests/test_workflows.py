@@ -20,8 +20,8 @@ from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
 ACTION = REPO / "action.yml"
-WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
-USER_WORKFLOWS = sorted((REPO / ".github" / "user-workflows").glob("*.yml"))
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
+USER_WORKFLOWS = sorted((REPO / ".github" / "user-workflows").glob("*.y*ml"))
 ALL_WORKFLOWS = WORKFLOWS + USER_WORKFLOWS
 # findings silenced in the files, each with its reason beside it: `uses: ./` runs the
 # checked-out tree on purpose (the pull request's own action in the unprivileged job, the
@@ -50,7 +50,7 @@ def _load(path: Path) -> dict:
 
 
 def test_zizmor_reports_nothing_above_informational():
-    status, findings = _zizmor(ACTION, *ALL_WORKFLOWS)
+    status, findings = _zizmor(ACTION, *ALL_WORKFLOWS, REPO / ".pre-commit-hooks.yaml")
     serious = [(f["ident"], f["determinations"]["severity"],
                 f["locations"][0]["symbolic"]["key"]) for f in findings
                if f["determinations"]["severity"] != "Informational"]
