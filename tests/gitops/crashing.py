@@ -22,6 +22,7 @@ runs hundreds and prints the table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -106,10 +107,8 @@ def kill_after(argv: list[str], delay: float | None, cwd: Path, *,
     start = time.perf_counter()
     if delay is not None:
         time.sleep(delay)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     _, err = child.communicate(timeout=600)
     elapsed = time.perf_counter() - start
     if child.returncode not in (0, -signal.SIGKILL):
@@ -138,7 +137,8 @@ def repo_problems(repo: Path) -> list[str]:
     return problems
 
 
-def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path) -> Trial:
+def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path, *,
+              cleanup: bool = True) -> Trial:
     from compiler.gitops import repo as gitrepo
 
     trial = work / f"{scenario.name}-{index}"
@@ -181,7 +181,7 @@ def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path) -
         if expected is not None and owned_at(repo, "HEAD") != expected:
             problems.append("after the next writer HEAD is not the new tree")
         problems += [f"after the next writer: {p}" for p in repo_problems(repo)]
-    if not problems:
+    if cleanup and not problems:
         shutil.rmtree(trial, ignore_errors=True)
     return Trial(index, delay or 0.0, killed, published, recovered, tuple(problems))
 
@@ -197,11 +197,14 @@ def delays(scenario: Scenario, trials: int, seed: int) -> list[float]:
 
 
 def run_trials(scenario: Scenario, trials: int, seed: int, work: Path,
-               progress: Callable[[Trial], None] | None = None) -> list[Trial]:
+               progress: Callable[[Trial], None] | None = None, *,
+               cleanup: bool = True) -> list[Trial]:
+    """``trials`` seeded kills; ``cleanup``: remove each trial's folder once judged (a test's
+    temporary folder is pytest's to remove)."""
     calibrate(scenario, work)
     done = []
     for index, delay in enumerate(delays(scenario, trials, seed)):
-        trial = one_trial(scenario, index, delay, work)
+        trial = one_trial(scenario, index, delay, work, cleanup=cleanup)
         done.append(trial)
         if progress:
             progress(trial)
@@ -260,7 +263,8 @@ def writer_scenario(base: Path) -> Scenario:
     new = big_tree()
 
     def next_writer(trial: Path) -> None:
-        gitrepo.write(gitrepo.DeployTarget(trial / "deploy"), new, compile_message(None))
+        gitrepo.write(gitrepo.DeployTarget(trial / "deploy"), new, compile_message(None),
+                      durable=False)
 
     return Scenario("writer", template,
                     lambda trial: [sys.executable, "-c", WRITER_CHILD, str(trial / "deploy")],

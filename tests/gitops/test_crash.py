@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from compiler.errors import InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops import swap
 from compiler.gitops.layout import OWNED
 from compiler.gitops.message import compile_message
-from compiler.errors import InvalidInput
 from tests.conftest import REPO
 from tests.gitops import crashing
 from tests.gitops.conftest import committed_files, git_run, tree_files
@@ -140,7 +140,7 @@ def test_random_kills(tmp_path):
     the old commit or the new one, work tree and fsck clean, nothing left behind, and the
     next writer succeeds (``tests/gitops/crashing.py``)."""
     scenario = crashing.writer_scenario(tmp_path)
-    trials = crashing.run_trials(scenario, TRIALS, seed=14, work=tmp_path)
+    trials = crashing.run_trials(scenario, TRIALS, seed=14, work=tmp_path, cleanup=False)
     failed = [t for t in trials if not t.ok]
     assert not failed, "\n".join(f"kill after {t.delay:.3f} s: {t.problems}" for t in failed)
     killed = [t for t in trials if t.killed]

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest

@@ -8,11 +8,13 @@ points at is left exactly as it was."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import git
 import pytest
 
-from compiler.cli.main import run, app as cli
+from compiler.cli.main import app as cli
+from compiler.cli.main import run
 from compiler.errors import InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops import swap
@@ -39,7 +41,7 @@ def snapshot(folder) -> dict[str, bytes]:
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, folder)
             found[rel] = os.readlink(path).encode() if os.path.islink(path) else \
-                (open(path, "rb").read() if os.path.isfile(path) else b"<dir>")
+                (Path(path).read_bytes() if os.path.isfile(path) else b"<dir>")
     return found
 
 
