@@ -335,7 +335,9 @@ def write_tree(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) 
     What compile owns (aisprint/designs, aisprint/deployments, aisprint/manifest.json) is
     replaced as a whole, so files the new manifest does not list disappear; anything else in
     ``out_dir`` (aisprint/logs, the application itself) is left alone. The swap is journaled:
-    a write killed half-way is completed or undone by the next one."""
+    a write killed half-way is completed or undone by the next one. Nothing is written
+    through a symlink (``out_dir/aisprint`` or a compiled path that is one is AIS952), and a
+    failed write (disk full, no permission: AIS955) removes its staging."""
     from compiler.gitops.swap import write_folder
 
     return write_folder(Path(out_dir), artifacts, OWNED)
