@@ -312,3 +312,14 @@ def test_validate_rejects_everything_compile_reads(mask_app):
     with pytest.raises(InvalidInput) as refused:
         read_inputs(mask_app)
     assert [d.code for d in refused.value.diagnostics] == ["AIS007"]
+
+
+def test_an_onnx_file_name_too_long_for_the_file_system_is_no_crash(mask_app, capsys):
+    main = mask_app / "src" / "blurry-faces-onnx" / "main.py"
+    main.write_text(re.sub(r'"onnx_file": "[^"]+"', f'"onnx_file": "{"x" * 300}.onnx"',
+                           main.read_text()))
+    code, out = aisprint(["validate", mask_app], capsys)
+    assert code == 0 and "warning AIS524" in out  # the model is missing: design says so
+    code, out = aisprint(["design", mask_app], capsys)
+    assert code == 1 and at(out, mask_app / "src/blurry-faces-onnx/onnx" / ("x" * 300 + ".onnx"),
+                            "AIS005") == 1
