@@ -1,5 +1,8 @@
 """Load an application folder: every input file, parsed, schema-checked and built into the model.
 
+Files are read through the input boundary (``compiler.load.files``), and ``scan_inputs`` is the
+one list of files compile reads, so what validation accepts compile can read.
+
 ``load_application`` never raises on bad input: it returns what it could build plus the
 diagnostics for the rest. A part whose file is missing or breaks its schema is ``None``, so the
 cross-file checks (``compiler.validate.checks``) can still run on the parts that are sound.
