@@ -51,21 +51,15 @@ def test_the_hooks_run_with_pre_commit_try_repo(tmp_path):
     _git(tmp_path, "init", "-q", "-b", "main", str(app))
     _git(app, "add", "-A")
     _git(app, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-qm", "app")
-    home = tmp_path / "pre-commit-home"
-
-    done = _try_repo(app, ref, home)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert _verdicts(done.stdout) == {"aisprint validate": "Passed",
-                                      "aisprint compile --check": "Passed"}
-
-    tighten(app, 4)  # a QoS change the committed aisprint/ tree does not have yet
-    done = _try_repo(app, ref, home)
-    assert done.returncode == 1
+    # a QoS change the committed aisprint/ tree does not have yet: the application is valid,
+    # the tree is stale. One try-repo call shows both hooks: each call installs the hooks'
+    # environment anew (about a minute), so the suite makes one.
+    tighten(app, 4)
+    done = _try_repo(app, ref, tmp_path / "pre-commit-home")
+    assert done.returncode == 1, done.stdout + done.stderr
     assert _verdicts(done.stdout) == {"aisprint validate": "Passed",
                                       "aisprint compile --check": "Failed"}
-
-    dag = app / "common_config" / "application_dag.yaml"
-    dag.write_text(dag.read_text().replace("mask-alert, 1]", "mask-alert, 7]"))
-    done = _try_repo(app, ref, home)
-    assert done.returncode == 1 and "AIS205" in done.stdout
-    assert _verdicts(done.stdout)["aisprint validate"] == "Failed"
+    # compile --check's own verdict, not a hook that cannot start
+    assert re.search(r"\d+ file\(s\) out of date in \. \(run `aisprint compile \.`\)",
+                     done.stdout)
+    assert "aisprint/deployments/current_deployment/production_deployment.yaml" in done.stdout
