@@ -41,7 +41,14 @@ from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
 from compiler.placement.faas import faas_response_time
 from compiler.placement.numbers import check_system
-from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate, faas_rate
+from compiler.placement.performance import (
+    DEFAULT,
+    RELATIVE_TOLERANCE,
+    Conventions,
+    Evaluation,
+    evaluate,
+    faas_rate,
+)
 from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System
 
@@ -134,6 +141,13 @@ class _Builder:
         else:
             self._add(expression <= bound, label)
 
+    @staticmethod
+    def _within(limit: float) -> float:
+        """A memory or time limit with the evaluator's tolerance (``performance._over``): the
+        MILP must relax what the evaluator accepts, or a limit met to the last rounding (a
+        1e9 MB node holding 1e9 MB plus 0.01) is feasible there and not here."""
+        return limit * (1 + RELATIVE_TOLERANCE) + 1e-12
+
     def _tmax(self, component: str, weight: float) -> float:
         """The longest a partition reached by share ``weight`` of requests may take."""
         if weight <= 0:
@@ -170,7 +184,7 @@ class _Builder:
                         else math.inf
                     for option in s.options_for(component.name, part.name):
                         res = s.resource(option.resource)
-                        if option.memory > res.memory:
+                        if option.memory > self._within(res.memory):
                             continue
                         if res.is_faas:
                             r = faas_rate(s, component.name, rate, conv)
@@ -225,7 +239,8 @@ class _Builder:
             self.load[name] = self._continuous("L")
             self._add(self.load[name] == pulp.lpSum(lam_d * o.var for o, lam_d in terms), "load")
             self._limit(self.load[name] - (1 - EPS_STABLE) * capacity, 0.0, f"stability:{name}")
-            self._add(pulp.lpSum(v * m for v, m in memory_terms[name]) <= res.memory * x[name],
+            self._add(pulp.lpSum(v * m for v, m in memory_terms[name])
+                      <= self._within(res.memory) * x[name],
                       "memory")
         for layer_vars in by_layer.values():
             if len(layer_vars) > 1:
@@ -381,7 +396,7 @@ class _Builder:
             component_time[name] = pulp.lpSum(terms)
 
         for name, limit in s.local_constraints.items():
-            self._limit(component_time[name], limit, f"local:{name}")
+            self._limit(component_time[name], self._within(limit), f"local:{name}")
         for g in s.global_constraints:
             terms = [component_time[c] for c in g.path]
             for a, b in zip(g.path, g.path[1:], strict=False):
@@ -391,7 +406,7 @@ class _Builder:
                     # only the chosen deployment's last partition has options switched on
                     terms.append(self._delay((a, dep.last.name), first_options,
                                              dep.last.data_to(b), "path"))
-            self._limit(pulp.lpSum(terms), g.threshold, f"global:{g.name}")
+            self._limit(pulp.lpSum(terms), self._within(g.threshold), f"global:{g.name}")
 
     def _forbid_unconnected(self, a, b, size) -> None:
         s = self.system
