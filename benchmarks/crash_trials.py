@@ -46,14 +46,15 @@ def main() -> int:
 
             def progress(trial: crashing.Trial, name=name) -> None:
                 if not trial.ok:
-                    print(f"  ✗ {name} trial {trial.index} (kill after {trial.delay:.3f} s): "
+                    print(f"  ✗ {name} trial {trial.index} ({trial.kill}): "
                           f"{'; '.join(trial.problems)}", file=sys.stderr, flush=True)
                 elif (trial.index + 1) % 25 == 0:
                     print(f"  {name}: {trial.index + 1} trials", file=sys.stderr, flush=True)
 
             results[name] = crashing.run_trials(scenario, args.trials, args.seed, work,
                                                 progress)
-            print(f"{name}: a whole run takes {scenario.full:.2f} s; {args.trials} trials "
+            print(f"{name}: a whole run takes {scenario.full:.2f} s, its write "
+                  f"{scenario.writing:.2f} s; {args.trials} trials "
                   f"in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     finally:
         failed = any(not t.ok for trials in results.values() for t in trials)

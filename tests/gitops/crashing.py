@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +42,18 @@ LEFTOVERS = (".git/aisprint/write", ".git/index.lock", ".git/HEAD.lock",
 
 
 @dataclass(frozen=True)
+class Kill:
+    """When to kill: ``delay`` seconds after the child started, or after it began writing
+    (``from_write``: it printed ``writing`` as it entered ``compiler.gitops.repo.write``)."""
+
+    delay: float
+    from_write: bool
+
+
+@dataclass(frozen=True)
 class Trial:
     index: int
-    delay: float
+    kill: Kill
     killed: bool  # False: the writer had finished before the kill
     published: bool  # the killed writer's commit was the branch head after the kill
     recovered: str | None  # what the next writer's recovery step reported
@@ -65,9 +74,9 @@ class Scenario:
     before: Callable[[Path], None]  # per-trial set-up in the copy (metrics…)
     next_writer: Callable[[Path], None]  # must succeed after the kill
     expected: Callable[[Path], dict[str, bytes] | None]  # the new tree, if known up front
-    handshake: bool = False  # the child says "ready" once imported (the clock starts then)
+    whole_runs: bool = True  # also kill at moments of the whole run (not only the write)
     full: float = 0.0  # seconds a whole run takes here (calibrated)
-    notes: list[str] = field(default_factory=list)
+    writing: float = 0.0  # seconds its write takes (calibrated)
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
@@ -94,26 +103,44 @@ def child_env() -> dict[str, str]:
     return {**os.environ, **IDENTITY, "PYTHONPATH": str(ROOT), "AISPRINT_NO_PROGRESS": "1"}
 
 
-def kill_after(argv: list[str], delay: float | None, cwd: Path, *,
-               handshake: bool = False) -> tuple[bool, str]:
-    """Run ``argv``; SIGKILL its process group ``delay`` s after the start (None: let it
-    finish) — or after it printed ``ready`` (``handshake``: its imports are not timed).
-    (killed, stderr, seconds) — killed is False when it finished first."""
+# runs a command of the CLI, saying "writing" on stdout as it enters the one writer
+CLI_CHILD = r"""
+import sys
+from compiler.gitops import repo as gitrepo
+real = gitrepo.write
+def write(*args, **kwargs):
+    print("writing", flush=True)
+    return real(*args, **kwargs)
+gitrepo.write = write
+from compiler.cli.main import main
+sys.argv = ["aisprint", *sys.argv[1:]]
+main()
+"""
+
+
+def kill_after(argv: list[str], kill: Kill | None, cwd: Path) -> tuple[bool, float, float]:
+    """Run ``argv``; SIGKILL its process group at ``kill`` (None: let it finish). (killed,
+    seconds until it said ``writing`` or None, seconds from then on) — killed is False when
+    it finished first."""
     child = subprocess.Popen(argv, cwd=cwd, env=child_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, start_new_session=True, text=True)
-    if handshake and child.stdout.readline().strip() != "ready":
-        child.wait(timeout=60)
-        raise RuntimeError(f"the writer did not start: {child.stderr.read()[-800:]}")
     start = time.perf_counter()
-    if delay is not None:
-        time.sleep(delay)
+    writing = None
+    if kill is None or kill.from_write:
+        for line in child.stdout:  # up to the marker (or the end, if it never writes)
+            if line.strip() == "writing":
+                writing = time.perf_counter()
+                break
+    if kill is not None and (writing is not None or not kill.from_write):
+        time.sleep(max(0.0, kill.delay - (time.perf_counter() - (writing or start))))
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
     _, err = child.communicate(timeout=600)
-    elapsed = time.perf_counter() - start
+    end = time.perf_counter()
     if child.returncode not in (0, -signal.SIGKILL):
         raise RuntimeError(f"the writer failed by itself ({child.returncode}): {err[-800:]}")
-    return child.returncode == -signal.SIGKILL, err, elapsed
+    return (child.returncode == -signal.SIGKILL,
+            (writing or end) - start, end - (writing or end))
 
 
 def repo_problems(repo: Path) -> list[str]:
@@ -137,7 +164,7 @@ def repo_problems(repo: Path) -> list[str]:
     return problems
 
 
-def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path, *,
+def one_trial(scenario: Scenario, index: int, kill: Kill, work: Path, *,
               cleanup: bool = True) -> Trial:
     from compiler.gitops import repo as gitrepo
 
@@ -148,8 +175,7 @@ def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path, *
     scenario.before(trial)
     problems: list[str] = []
     try:
-        killed = kill_after(scenario.argv(trial), delay, trial,
-                            handshake=scenario.handshake)[0]
+        killed = kill_after(scenario.argv(trial), kill, trial)[0]
     except RuntimeError as error:
         killed = False
         problems.append(str(error))
@@ -183,17 +209,21 @@ def one_trial(scenario: Scenario, index: int, delay: float | None, work: Path, *
         problems += [f"after the next writer: {p}" for p in repo_problems(repo)]
     if cleanup and not problems:
         shutil.rmtree(trial, ignore_errors=True)
-    return Trial(index, delay or 0.0, killed, published, recovered, tuple(problems))
+    return Trial(index, kill, killed, published, recovered, tuple(problems))
 
 
-def delays(scenario: Scenario, trials: int, seed: int) -> list[float]:
-    """Seeded kill times: anywhere in a timed write; for a whole command, half of them over
-    its last half (where a compile or a reconcile cycle writes), a few past its end."""
+def kills(scenario: Scenario, trials: int, seed: int) -> list[Kill]:
+    """Seeded kill moments: every other one anywhere in the write (from its start to a little
+    past its end), the others anywhere in the whole run (``whole_runs``) — a compile or a
+    reconcile cycle spends most of its time before it writes."""
     rng = random.Random(seed)
-    if scenario.handshake:  # timed from the write itself: anywhere in it
-        return [scenario.full * rng.uniform(0.0, 1.02) for _ in range(trials)]
-    return [scenario.full * (rng.uniform(0.0, 1.1) if i % 2 else rng.uniform(0.5, 1.05))
-            for i in range(trials)]
+    found = []
+    for i in range(trials):
+        if scenario.whole_runs and i % 2:
+            found.append(Kill(scenario.full * rng.uniform(0.0, 1.05), False))
+        else:
+            found.append(Kill(scenario.writing * rng.uniform(0.0, 1.05), True))
+    return found
 
 
 def run_trials(scenario: Scenario, trials: int, seed: int, work: Path,
@@ -203,8 +233,8 @@ def run_trials(scenario: Scenario, trials: int, seed: int, work: Path,
     temporary folder is pytest's to remove)."""
     calibrate(scenario, work)
     done = []
-    for index, delay in enumerate(delays(scenario, trials, seed)):
-        trial = one_trial(scenario, index, delay, work, cleanup=cleanup)
+    for index, kill in enumerate(kills(scenario, trials, seed)):
+        trial = one_trial(scenario, index, kill, work, cleanup=cleanup)
         done.append(trial)
         if progress:
             progress(trial)
@@ -212,16 +242,17 @@ def run_trials(scenario: Scenario, trials: int, seed: int, work: Path,
 
 
 def calibrate(scenario: Scenario, work: Path) -> None:
-    """How long one unkilled run takes here, now (the median of three)."""
+    """How long one unkilled run and its write take here, now (medians of three)."""
     runs = []
     for i in range(3):
         trial = work / f"{scenario.name}-calibrate{i}"
         shutil.copytree(scenario.template, trial, symlinks=True)
         scenario.before(trial)
-        runs.append(kill_after(scenario.argv(trial), None, trial,
-                               handshake=scenario.handshake)[2])
+        _, before, writing = kill_after(scenario.argv(trial), None, trial)
+        runs.append((before + writing, writing))
         shutil.rmtree(trial, ignore_errors=True)
-    scenario.full = sorted(runs)[1]
+    scenario.full = sorted(r[0] for r in runs)[1]
+    scenario.writing = sorted(r[1] for r in runs)[1]
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -245,7 +276,7 @@ from compiler.gitops import repo as gitrepo
 from compiler.gitops.message import compile_message
 from tests.gitops.crashing import big_tree
 tree = big_tree()
-print("ready", flush=True)
+print("writing", flush=True)
 # durable=False: a SIGKILL loses no written page (only a power cut would), and it is quicker
 gitrepo.write(gitrepo.DeployTarget(Path(sys.argv[1])), tree, compile_message(None),
               durable=False)
@@ -268,7 +299,7 @@ def writer_scenario(base: Path) -> Scenario:
 
     return Scenario("writer", template,
                     lambda trial: [sys.executable, "-c", WRITER_CHILD, str(trial / "deploy")],
-                    lambda trial: None, next_writer, lambda trial: new, handshake=True)
+                    lambda trial: None, next_writer, lambda trial: new, whole_runs=False)
 
 
 def _app(base: Path) -> Path:
@@ -300,8 +331,8 @@ def compile_scenario(base: Path) -> Scenario:
         commit(app, repo=trial / "deploy")
 
     return Scenario("compile", template,
-                    lambda trial: [sys.executable, "-m", "compiler.cli.main", "compile",
-                                   str(app), "--repo", str(trial / "deploy")],
+                    lambda trial: [sys.executable, "-c", CLI_CHILD, "compile", str(app),
+                                   "--repo", str(trial / "deploy")],
                     lambda trial: None, next_writer, lambda trial: new)
 
 
@@ -338,7 +369,7 @@ def reconcile_scenario(base: Path) -> Scenario:
             raise RuntimeError("the second cycle re-placed again")
 
     return Scenario("reconcile", template,
-                    lambda trial: [sys.executable, "-m", "compiler.cli.main", "reconcile",
+                    lambda trial: [sys.executable, "-c", CLI_CHILD, "reconcile",
                                    str(trial / "deploy"), "--once", "--app", str(app),
                                    "--state", str(trial / "state"), "--for", "0",
                                    "--cooldown", "60", "--window", "120"],
