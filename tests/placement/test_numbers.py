@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import pulp
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from compiler.errors import InvalidInput
@@ -219,6 +219,7 @@ def _system(draw) -> System:
 
 
 @settings(max_examples=40, deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.generate],  # shrinking MILPs takes minutes
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_numbers_within_their_ranges_never_crash_a_solver(data):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from compiler.cli.main import app as cli
 from compiler.cli.main import run
@@ -196,3 +199,73 @@ def test_the_ends_of_every_range_compile_or_explain(prepared_examples, tmp_path,
     else:
         assert status == 0, output
         assert "placement:" in output
+
+
+# ------------------------------------------------------------------ anywhere inside the ranges
+
+
+@pytest.fixture(scope="module")
+def placement_app(tmp_path_factory):
+    from tests.conftest import copy_example
+
+    app = copy_example("mask_detection", tmp_path_factory.mktemp("ranges"))
+    return app, {rel: (app / rel).read_bytes() for rel in FILES}
+
+
+# Times drawn mostly where a placement exists (the example's limits are 2 to 40 s), so that
+# most draws go all the way through; the ends of these ranges are tested above.
+TYPICAL_HIGH = {"demand": 1.0, "demandWarm": 1.0, "demandCold": 10.0, "AccessDelay": 0.1}
+
+
+def _anywhere(draw, node: dict, key: str):
+    low = node.get("exclusiveMinimum", node.get("minimum"))
+    high = node["maximum"]
+    if node.get("type") == "integer":
+        return draw(st.one_of(st.sampled_from([low, high]), st.integers(low, high)))
+    floor = low if low > 0 else 1e-9
+    top = TYPICAL_HIGH.get(key, high)
+    inner = st.floats(math.log10(floor), math.log10(top)).map(lambda e: 10 ** e)
+    ends = st.sampled_from([top] + ([low] if "minimum" in node else []))
+    value = draw(st.one_of(inner, ends))
+    return min(max(value, floor if "exclusiveMinimum" in node else low), high)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          phases=[Phase.explicit, Phase.generate],  # no shrinking: each example compiles
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.data())
+def test_numbers_anywhere_in_their_ranges_never_crash_compile(placement_app, tmp_path, data):
+    """Every placement number of the example drawn from its schema range: compile places it
+    (exit 0) or says no placement exists (AIS804) or which rule the draw broke, never a crash."""
+    app, pristine = placement_app
+    try:
+        for rel, name in FILES.items():
+            text = pristine[rel].decode()
+            doc = json.loads(text) if rel.endswith(".json") else yaml.safe_load(text)
+            schema = load_schema(name)
+            for where in list(_numbers(doc)):
+                key = str(where[-1])
+                # memory is left alone: a container larger than every node is AIS306
+                if name != "components_data_size" and (key not in PLACEMENT_KEYS
+                                                       or key == "memorySize"):
+                    continue
+                target = doc
+                for part in where[:-1]:
+                    target = target[part]
+                target[where[-1]] = _anywhere(data.draw, number_schema(schema, where), key)
+            (app / rel).write_text(json.dumps(doc) if rel.endswith(".json")
+                                   else yaml.safe_dump(doc, sort_keys=False))
+        valid, output = cli_run("validate", str(app))
+        # a cross-file rule may still refuse the draw (a container larger than its node)
+        assert valid in (0, 1) and "internal error" not in output, output
+        out = tmp_path / f"out{data.draw(st.integers(0, 10**9))}"
+        status, output = cli_run("compile", str(app), "--out", str(out))
+        assert "internal error" not in output, output
+        if valid == 0:
+            assert status == 0 or (status == 1 and "AIS804" in output), output
+        else:
+            assert status == 1, output
+        assert (status == 0) == out.exists()
+    finally:
+        for rel, content in pristine.items():
+            (app / rel).write_bytes(content)

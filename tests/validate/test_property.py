@@ -7,6 +7,7 @@ import contextlib
 import copy
 import io
 import json
+import math
 import shutil
 
 import pytest
@@ -29,6 +30,9 @@ FILES = (
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
+    # numbers past every range (#14): NaN and ±inf everywhere, integers float() cannot hold
+    st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -(10**400), 10**400]),
+    st.integers(-(10**400), 10**400),
     st.text(max_size=12), st.sampled_from(["RaspPi4", "mask-detector", "computationalLayer9",
                                            "1", "-1", "${X}", "", "X_partitionX_1"]))
 VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3),
