@@ -60,6 +60,10 @@ def locate(root: PathLike, rel: str) -> tuple[str | None, Diagnostic | None]:
     Each component is resolved in turn, so the diagnostic names the first symlink that leads
     out (the link, not what it points to). The path need not exist."""
     real_root = os.path.realpath(root)
+    if "\x00" in rel:  # no file name can hold one, and the OS calls raise on it
+        shown = repr(rel)[1:-1]
+        return None, diagnostic("AIS005", f"the path {shown} contains a NUL character",
+                                "remove it: no file name can hold one", Location(shown))
     parts = PurePosixPath(rel.replace(os.sep, "/")).parts
     if not parts or os.path.isabs(rel) or ".." in parts:
         return None, _outside(rel, rel, "is a path that leaves the application folder", line=0)

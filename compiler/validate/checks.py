@@ -524,6 +524,13 @@ def annotation_paths_inside(app: LoadedApplication) -> Iterator[Diagnostic]:
             onnx_file = (a.values.get(kind) or {}).get("onnx_file")
             if not isinstance(onnx_file, str):
                 continue
+            if "\x00" in onnx_file:
+                yield diagnostic(
+                    "AIS525", f"{a.component}: {kind} onnx_file={onnx_file!r} holds a NUL "
+                    "character, which no file name can", "name the model by its path under "
+                    f"src/{a.folder}/onnx/, e.g. onnx_file='model.onnx'",
+                    a.loc(f"{kind}.onnx_file"))
+                continue
             parts = onnx_file.replace("\\", "/").split("/")
             if onnx_file.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", onnx_file) \
                     or ".." in parts:

@@ -205,6 +205,9 @@ CASES = [
     Case("annotation-path-outside", [(BLUR, '"onnx_file": "version-RFB-640.onnx"',
                                       '"onnx_file": "../../../outside.onnx"')],
          [("AIS525", BLUR, 0)]),
+    Case("annotation-path-nul", [(BLUR, '"onnx_file": "version-RFB-640.onnx"',
+                                  '"onnx_file": "model.onnx\\x00.txt"')],
+         [("AIS525", BLUR, 0)]),
     Case("no-sources-at-all", [("src", None, shutil.rmtree)], [("AIS511", DAG, None)]),
     Case("alternative-unknown", [(DAG, "    - [mask-detector, mask-alert, 1]",
                                   "    - [mask-detector, mask-alert, 1]\n"
