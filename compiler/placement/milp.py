@@ -56,7 +56,8 @@ EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
 # HiGHS reads a cost of 1e20 as infinite and loses precision long before: the objective is
 # counted in units that bring its largest coefficient down to this (costs × replicas × T can
-# reach 1e20 within the schemas' ranges).
+# reach 1e20 within the schemas' ranges). The price: HiGHS's tolerances (~1e-6) then apply in
+# those units, so when one option could cost 1e20, cost differences below 1e8 are not resolved.
 LARGEST_COST = 1e6
 # Model statuses in which HiGHS answered nothing usable (PuLP maps them to "not solved" and may
 # then fail reading an empty solution).

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from compiler.errors import InvalidInput
 from compiler.placement import numbers as N
 from compiler.placement.faas import faas_response_time
-from compiler.placement.milp import _run, _solver, solve_milp
-from compiler.placement.performance import evaluate
+from compiler.placement.milp import _Builder, _run, _solver, solve_milp
+from compiler.placement.performance import DEFAULT, evaluate
 from compiler.placement.solve import solve
 from compiler.placement.system import (
     Component,
@@ -233,7 +233,8 @@ def test_numbers_within_their_ranges_never_crash_a_solver(data):
             check = evaluate(system, result.placement)
             assert check.feasible and math.isfinite(check.cost) and check.cost >= 0
     if heuristic.feasible and exact.status == "optimal":
-        # HiGHS's own tolerances: 1e-6 absolute on the objective, relative 1e-6 with scaling
-        assert exact.cost <= heuristic.cost * (1 + 1e-6) + 1e-6
+        # HiGHS's tolerance (1e-6) applies in the scaled objective's units (milp.LARGEST_COST)
+        scale = _Builder(system, DEFAULT).cost_scale
+        assert exact.cost <= heuristic.cost * (1 + 1e-6) + 1e-6 * scale
     if exact.status == "infeasible":
         assert not heuristic.feasible
