@@ -35,7 +35,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from compiler.diagnostics import diagnostic
+from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.gitops.layout import MANIFEST, OWNED, ancestors, join
 
@@ -46,7 +46,7 @@ WORK, WORK_LOCK = ".aisprint-write", ".aisprint-write.lock"  # write_folder's, i
 def unsafe(path: Path, problem: str, fix: str) -> InvalidInput:
     return InvalidInput([diagnostic(
         "AIS952", f"{path} {problem}: writing the compiled tree there could leave "
-        "the folder it belongs to, so nothing was written", fix)])
+        "the folder it belongs to, so nothing was written", fix, Location(str(path)))])
 
 
 def check_folders(root: Path, prefix: str = "", *, folders: tuple[str, ...] = (),
@@ -119,7 +119,8 @@ def write_failure(error: OSError, what: str, *, intact: bool | None = True) -> I
              None: ""}[intact]
     hint = _HINTS.get(error.errno, "fix the cause and run again").format(path=path)
     return InvalidInput([diagnostic(
-        "AIS955", f"writing {what} failed at {path}: {reason}{state}", hint)])
+        "AIS955", f"writing {what} failed at {path}: {reason}{state}", hint,
+        Location(str(path)) if error.filename else None)])
 
 
 def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
@@ -292,7 +293,7 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
     if out.exists() and not out.is_dir():
         raise InvalidInput([diagnostic(
             "AIS954", f"{out} is a file, not a folder to write the compiled tree into",
-            "pass a folder (new or existing) as --out")])
+            "pass a folder (new or existing) as --out", Location(str(out)))])
     with failing_as(what):
         out.mkdir(parents=True, exist_ok=True)
     check_folders(out, folders=(WORK,), files=(WORK_LOCK,))
