@@ -56,11 +56,12 @@ def load_system(path: str | os.PathLike[str], *, arrival_rate: float | None = No
 
 
 def _located(file: str, text: str | None, data) -> YamlDocument:
-    """Positions for diagnostics: JSON is YAML, so the YAML reader can tell lines."""
+    """Positions for diagnostics: JSON is YAML, so the YAML reader can tell lines. The values
+    stay JSON's (YAML 1.1 reads 1e300 or NaN as text)."""
     if text is not None:
         doc, _ = parse_yaml(text.replace("\t", " "), file)
         if doc is not None:
-            return doc
+            return YamlDocument(file, data, doc.value_positions, doc.key_positions)
     return YamlDocument(file, data, {}, {})
 
 

@@ -238,3 +238,63 @@ def test_numbers_within_their_ranges_never_crash_a_solver(data):
         assert exact.cost <= heuristic.cost * (1 + 1e-6) + 1e-6 * scale
     if exact.status == "infeasible":
         assert not heuristic.feasible
+
+
+# ------------------------------------------------------------------ aisprint space4aid --system
+
+SYSTEM_PROBES = [
+    ("Lambda", "NaN", "AIS109", "0 < x <= 1000000"),
+    ("cost", "Infinity", "AIS109", "0 <= x <= 10000"),
+    ("cost", "1e300", "AIS110", "0 <= x <= 10000"),
+    ("number", "9" * 400, "AIS110", "1 <= x <= 1000"),
+    ("Bandwidth", "0", "AIS105", "1e-06 <= x <= 10000000"),
+    ("demandWarm", "0", "AIS105", "1e-06 <= x <= 1000000"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "code", "valid"), SYSTEM_PROBES,
+                         ids=[f"{k}={v[:8]}" for k, v, _, _ in SYSTEM_PROBES])
+def test_system_json_numbers_are_refused_at_their_line(tmp_path, monkeypatch, key, value, code,
+                                                       valid):
+    """The SPACE4AI-D system JSON (json.loads reads NaN, Infinity and 1e300 as numbers)."""
+    import contextlib
+    import io
+    import json
+    import re
+
+    from compiler.cli.main import app as cli
+    from compiler.cli.main import run
+    from compiler.placement.interop import system_json
+
+    monkeypatch.delenv("AISPRINT_DEBUG", raising=False)
+    text = json.dumps(system_json(random_system(1)), indent=2)
+    match = re.search(rf'"{key}": [^,\n]+', text)
+    line = text[:match.start()].count("\n") + 1
+    path = tmp_path / "system.json"
+    path.write_text(text[:match.start()] + f'"{key}": {value}' + text[match.end():])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = run(cli, ["space4aid", "--system", str(path)])
+    assert status == 1, out.getvalue()
+    assert f"{path}:{line}:" in out.getvalue() and f"error {code}" in out.getvalue()
+    assert f"valid range: {valid}" in out.getvalue()
+
+
+def test_an_arrival_rate_from_the_command_line_is_checked_too(tmp_path, monkeypatch):
+    import contextlib
+    import io
+    import json
+
+    from compiler.cli.main import app as cli
+    from compiler.cli.main import run
+    from compiler.placement.interop import system_json
+
+    monkeypatch.delenv("AISPRINT_DEBUG", raising=False)
+    path = tmp_path / "system.json"
+    path.write_text(json.dumps(system_json(random_system(1))))
+    for rate in ("nan", "inf", "0", "1e7"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            status = run(cli, ["space4aid", "--system", str(path), "-L", rate])
+        assert status == 1, out.getvalue()
+        assert "AIS806" in out.getvalue() and "0 < x <= 1e+06" in out.getvalue()
