@@ -48,7 +48,7 @@ class Range:
         return f"{self.low:g} {'<' if self.open_low else '<='} x <= {self.high:g}"
 
 
-ARRIVAL_RATE = Range(0, RATE, open_low=True)
+ARRIVAL_RATE = Range(0, RATE)  # files say > 0; a measured load may be 0 (nothing flows)
 TIME_HORIZON = Range(0, HORIZON, open_low=True)
 RESOURCE_COST = Range(0, COST)
 RESOURCE_MEMORY = Range(0, MEMORY)

@@ -103,8 +103,8 @@ def test_what_a_schema_accepts_the_placement_computes_with(schema, path, rng):
 
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda s: replace(s, arrival_rate=math.nan), "the arrival rate Λ is nan"),
-    (lambda s: replace(s, arrival_rate=0.0), "the arrival rate Λ is 0; the placement needs "
-                                             "0 < x <= 1e+06"),
+    (lambda s: replace(s, arrival_rate=-1.0), "the arrival rate Λ is -1; the placement needs "
+                                              "0 <= x <= 1e+06"),
     (lambda s: replace(s, time=math.inf), "the time horizon T is inf"),
     (lambda s: replace(s, domains=(replace(s.domains[0], bandwidth=0.0),) + s.domains[1:]),
      "the bandwidth of N1 is 0; the placement needs 1e-06 <= x <= 1e+07"),
@@ -281,6 +281,7 @@ def test_system_json_numbers_are_refused_at_their_line(tmp_path, monkeypatch, ke
 
 
 def test_an_arrival_rate_from_the_command_line_is_checked_too(tmp_path, monkeypatch):
+    """-L, or a load measured by the reconciler (which may be 0: nothing flows)."""
     import contextlib
     import io
     import json
@@ -292,9 +293,9 @@ def test_an_arrival_rate_from_the_command_line_is_checked_too(tmp_path, monkeypa
     monkeypatch.delenv("AISPRINT_DEBUG", raising=False)
     path = tmp_path / "system.json"
     path.write_text(json.dumps(system_json(random_system(1))))
-    for rate in ("nan", "inf", "0", "1e7"):
+    for rate in ("nan", "inf", "-1", "1e7"):
         out = io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             status = run(cli, ["space4aid", "--system", str(path), "-L", rate])
         assert status == 1, out.getvalue()
-        assert "AIS806" in out.getvalue() and "0 < x <= 1e+06" in out.getvalue()
+        assert "AIS806" in out.getvalue() and "0 <= x <= 1e+06" in out.getvalue()
