@@ -108,7 +108,8 @@ def _describe(value: Any) -> str:
     if isinstance(value, (dict, list)) or value is None:
         return kind
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{kind} {_show_number(value)}"
+        shown = _show_number(value)
+        return shown if shown.endswith("-digit integer") else f"{kind} {shown}"
     shown = repr(value) if isinstance(value, str) else str(value)
     if len(shown) > 40:
         shown = shown[:37] + "..."
@@ -263,12 +264,16 @@ def number_diagnostics(doc: YamlDocument, schema: dict) -> list[Diagnostic]:
     integers are compared as integers, never converted to float)."""
     out = []
     for path, value in _numbers(doc.data):
-        if isinstance(value, float) and not math.isfinite(value):
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if finite and -MAGNITUDE <= value <= MAGNITUDE:
+            continue  # the schema checks its own, narrower bounds
+        candidates = subschemas(schema, path)
+        if candidates and not any(_admits_numbers(n) for n in candidates):
+            continue  # no number belongs here at all: the schema's type error says so
+        if not finite:
             out.append(_not_finite(doc, schema, path, "NaN" if value != value
                                    else _show_number(value)))
             continue
-        if -MAGNITUDE <= value <= MAGNITUDE:
-            continue  # the schema checks its own, narrower bounds
         node = number_schema(schema, path)
         low, high = _bounds(node)
         if low <= value <= high:
