@@ -436,6 +436,7 @@ def recover(repo: git.Repo) -> str | None:
     if not os.path.lexists(work):
         return None
     _release_index_lock(repo, work)
+    left = any(work.iterdir())
     _clear(work, keep_journal=True)  # private index, its lock, objects: before they are reused
     journal = swap.read_journal(work)
     if journal is not None and "commit" in journal:
@@ -451,7 +452,7 @@ def recover(repo: git.Repo) -> str | None:
             done = "forward" if forward else "back"
     else:
         done = swap.recover(Path(repo.working_tree_dir or repo.git_dir), work, ())
-        if done is None and any(work.iterdir()):
+        if done is None and left:
             done = "back"  # a private index (or its lock) of a write killed before staging
     swap.remove(work)
     return done
