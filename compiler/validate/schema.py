@@ -134,6 +134,10 @@ def _non_finite_text(text: str) -> bool:
 
 
 def _where(path: tuple) -> str:
+    if len(path) >= 2 and isinstance(path[0], str) and path[0].endswith("main.py"):
+        # an annotation (the file and line are in the location): say it as it is written
+        args = f"({path[2]}=...)" if len(path) >= 3 else ""
+        return f"@{path[1]}{args}" + "".join(f"[{p}]" for p in path[3:])
     return pointer(path) or "the top level"
 
 
