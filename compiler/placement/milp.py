@@ -563,6 +563,11 @@ def solve_milp(
     explanation: tuple[str, ...] = ()
     if best is None and status == "infeasible":
         explanation = explain_infeasibility(system, conventions, backend=backend)
+    elif best is None:  # not proven infeasible: say what stopped the search
+        explanation = (f"the MILP found no placement in {rounds} round(s) and {seconds:.3g} s "
+                       f"of its {time_limit:g} s limit (solver status: "
+                       f"{pulp.LpStatus.get(builder.problem.status, 'unknown')}); allow more "
+                       "time (--time-limit) or try --mode heuristic",)
     if best is None:
         return SolveResult(None, None, status, seconds, None, bound, rounds, explanation)
     gap_found = None

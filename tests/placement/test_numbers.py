@@ -299,3 +299,9 @@ def test_an_arrival_rate_from_the_command_line_is_checked_too(tmp_path, monkeypa
             status = run(cli, ["space4aid", "--system", str(path), "-L", rate])
         assert status == 1, out.getvalue()
         assert "AIS806" in out.getvalue() and "0 <= x <= 1e+06" in out.getvalue()
+
+
+def test_a_search_stopped_without_any_answer_says_why():
+    result = solve_milp(random_system(2), time_limit=0.01)
+    assert result.status == "unknown" and not result.feasible
+    assert "no placement" in result.explanation[0] and "--time-limit" in result.explanation[0]
