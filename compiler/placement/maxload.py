@@ -55,6 +55,8 @@ def max_load(system: System, placement: Placement, conventions: Conventions = DE
         return MaxLoad(high, high_eval, None, probes, ())
     while high - low > epsilon:
         middle = (low + high) / 2
+        if not low < middle < high:  # an epsilon finer than the floats here: as close as it gets
+            break
         middle_eval = evaluate(system.with_arrival_rate(middle), placement, conventions)
         probes += 1
         if middle_eval.feasible:

@@ -305,3 +305,15 @@ def test_a_search_stopped_without_any_answer_says_why():
     result = solve_milp(random_system(2), time_limit=0.01)
     assert result.status == "unknown" and not result.feasible
     assert "no placement" in result.explanation[0] and "--time-limit" in result.explanation[0]
+
+
+def test_max_load_with_an_epsilon_finer_than_the_floats_ends():
+    """SPACE4AI-D.yaml's epsilon may be 1e-300 (> 0): the bisection stops at adjacent floats."""
+    from compiler.placement.maxload import max_load
+
+    system = random_system(4)
+    result = solve(system, mode="heuristic", time_limit=2)
+    assert result.feasible
+    found = max_load(system, result.placement, upper=1e6, epsilon=1e-300)
+    assert found.arrival_rate >= system.arrival_rate
+    assert found.probes < 2000
