@@ -104,18 +104,22 @@ class Workspace:
     outside: Path
     rng: random.Random
 
+    def _regular(self, paths) -> list[Path]:
+        # an earlier mutation may have made a file a FIFO or a link: never read those here
+        return [p for p in sorted(paths) if p.is_file() and not p.is_symlink()
+                and not any(q.is_symlink() for q in p.relative_to(self.app).parents
+                            if q != Path("."))]
+
     def yaml_files(self) -> list[Path]:
-        found = [p for p in sorted(self.app.rglob("*"))
-                 if p.suffix in (".yaml", ".yml") and p.is_file() and not p.is_symlink()
-                 and "aisprint" not in p.relative_to(self.app).parts[:1]]
-        return found
+        return [p for p in self._regular(self.app.rglob("*")) if p.suffix in (".yaml", ".yml")
+                and "aisprint" not in p.relative_to(self.app).parts[:1]]
 
     def input_files(self) -> list[Path]:
-        files = self.yaml_files() + sorted(self.app.glob("oscarp/*.json"))
-        return files + sorted(self.app.glob("src/*/main.py"))
+        files = self.yaml_files() + self._regular(self.app.glob("oscarp/*.json"))
+        return files + self.sources()
 
     def sources(self) -> list[Path]:
-        return sorted(self.app.glob("src/*/main.py"))
+        return self._regular(self.app.glob("src/*/main.py"))
 
     def pick(self, files: list[Path]) -> Path | None:
         return self.rng.choice(files) if files else None
@@ -428,7 +432,7 @@ def m_literal_secret(ws: Workspace) -> str:
 
 
 def m_onnx_bytes(ws: Workspace) -> str:
-    models = sorted(ws.app.glob("src/*/onnx/*.onnx"))
+    models = ws._regular(ws.app.glob("src/*/onnx/*.onnx"))
     if not models:
         return "no model"
     file = ws.rng.choice(models)
@@ -598,7 +602,11 @@ def serve() -> None:
     import compiler.compile  # noqa: F401
     import compiler.deploy  # noqa: F401
 
-    print("ready", flush=True)
+    # answers go on a private copy of stdout; fd 1 itself becomes stderr, so nothing a case
+    # prints (a subprocess, a C library) can corrupt the protocol
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    print("ready", file=answers, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         work, app = Path(request["work"]), Path(request["app"])
@@ -606,7 +614,7 @@ def serve() -> None:
         if pid == 0:  # pragma: no cover - the child
             os.setsid()
             _child(request["repo"], work, app, work / "report.json")
-        print(json.dumps({"status": _wait(pid, DEADLINE)}), flush=True)
+        print(json.dumps({"status": _wait(pid, DEADLINE)}), file=answers, flush=True)
 
 
 def run_case(case: Case, base: dict[str, Path], scratch: Path, runner: Runner) -> Result:
@@ -621,7 +629,7 @@ def run_case(case: Case, base: dict[str, Path], scratch: Path, runner: Runner) -
     for name in case.mutations:
         try:
             result.applied.append(f"{name}: {MUTATIONS[name](ws)}")
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a mutation that cannot apply is skipped
             result.applied.append(f"{name}: not applied ({type(exc).__name__})")
     started = time.monotonic()
     status = runner.run(case, work, app)
