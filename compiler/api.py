@@ -28,17 +28,37 @@ def validate(app_dir: str | os.PathLike[str] = ".", *,
     return report
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomically(path: Path, text: str, *, inside: Path | None = None) -> None:
+    """Replace ``path`` with ``text`` in one rename: readers see the old file or the new one.
+
+    ``inside``: the folder ``path`` belongs to (an application). A folder on the way that is
+    a symlink or a file is refused (AIS952) before anything is created, so a hostile
+    ``aisprint -> /elsewhere`` never takes a write out of it. An ``OSError`` (disk full, no
+    permission, read-only) is AIS955, with the temporary file removed.
+    """
+    from compiler.gitops.swap import failing_as, unsafe
+
+    path = Path(path)
+    if inside is not None:
+        folder = Path(inside)
+        for part in path.parent.relative_to(inside).parts:
+            folder = folder / part
+            if folder.is_symlink():
+                raise unsafe(folder, f"is a symlink (to {os.readlink(folder)})",
+                             f"replace the symlink {folder} with a real folder")
+            if folder.exists() and not folder.is_dir():
+                raise unsafe(folder, "is a file where a folder is needed",
+                             f"remove or rename {folder}")
+    with failing_as(str(path), intact=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 @dataclass(frozen=True)
@@ -71,7 +91,7 @@ def design_annotations(app_dir: str | os.PathLike[str]) -> DesignResult:
     target = Path(loaded.app_dir) / "common_config" / "annotations.yaml"
     old = target.read_text(encoding="utf-8") if target.is_file() else None
     if old != text:
-        write_atomically(target, text)
+        write_atomically(target, text, inside=Path(loaded.app_dir))
     return DesignResult(target, tuple(a.component for a in loaded.annotations), old != text,
                         tuple(d for d in report.diagnostics
                               if d.severity is not Severity.ERROR and d.code != "AIS512"))
@@ -239,7 +259,7 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
             files[target / "space4ai-d" / "max_lambda.json"] = dumps_solution(
                 solution_json(at_max, result.placement, found_max.evaluation))
         for path, text in files.items():
-            write_atomically(path, text)
+            write_atomically(path, text, inside=Path(app_dir))
             written.append(path)
         return PlacementOutcome(mapped.system, result, tuple(written),
                                 tuple(report.warnings) + tuple(found) + mapped.warnings,

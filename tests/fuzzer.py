@@ -83,6 +83,14 @@ def _parent(data, path):
     return data
 
 
+def _load(file: Path):
+    """A YAML file's data, refusing what would expand without bound (an earlier alias bomb)."""
+    text = file.read_text(encoding="utf-8")
+    if len(re.findall(r"\*\w", text)) > 50:
+        raise ValueError("too many aliases to expand safely")
+    return yaml.safe_load(text)
+
+
 def _replace(path: Path, data: bytes | str) -> None:
     """Write a new inode: the case folder's files may be hard links shared with the base."""
     if path.is_symlink() or path.exists():
@@ -129,7 +137,7 @@ def m_yaml_value(ws: Workspace) -> str:
     file = ws.pick(ws.yaml_files())
     if file is None:
         return "no yaml"
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    data = _load(file)
     targets = [p for p in _paths(data) if p]
     if not targets:
         return f"{file.name}: nothing to change"
@@ -146,7 +154,7 @@ def m_yaml_structure(ws: Workspace) -> str:
     file = ws.pick(ws.yaml_files())
     if file is None:
         return "no yaml"
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    data = _load(file)
     targets = [p for p in _paths(data) if p]
     if not targets:
         return f"{file.name}: nothing to change"

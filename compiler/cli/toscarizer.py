@@ -56,7 +56,8 @@ def _write(application_dir: str, base: bool, optimal: bool, target: str, folder:
     written = 0
     for rel, data in result.artifacts.items():
         if rel.startswith(prefix):
-            write_atomically(Path(application_dir) / rel, data.decode())
+            write_atomically(Path(application_dir) / rel, data.decode(),
+                             inside=Path(application_dir))
             print(f"wrote {Path(application_dir) / rel}")
             written += 1
     if not written:
@@ -148,7 +149,7 @@ def docker(
             client.images.push(tag)
     api.write_atomically(root / "aisprint" / "designs" / "containers.yaml", yaml.safe_dump(
         {"components": {c: {"docker_images": tags} for c, tags in images.items()}},
-        sort_keys=False))
+        sort_keys=False), inside=root)
     state = "listed (dry run)" if dry_run else "built and pushed"
     print(f"{len(contexts)} image(s) {state}: {root / 'aisprint/designs/containers.yaml'}")
 

@@ -61,6 +61,23 @@ def test_application_folder(prepared_examples, tmp_path):
     assert (app / "aisprint/deployments/optimal_deployment/production_deployment.yaml").is_file()
 
 
+@pytest.mark.parametrize("hostile", ["aisprint", "aisprint/deployments/optimal_deployment"])
+def test_a_symlinked_output_folder_in_the_application_is_refused(prepared_examples, tmp_path,
+                                                                 hostile):
+    """A pull request's `aisprint -> /elsewhere` must not take space4aid's write out of it."""
+    app = tmp_path / "app"
+    shutil.copytree(prepared_examples["mask_detection"], app, symlinks=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (app / hostile).parent.mkdir(parents=True, exist_ok=True)
+    (app / hostile).symlink_to(elsewhere, target_is_directory=True)
+    done = aisprint("space4aid", str(app))
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert ("AIS952" in out or "AIS006" in out) and str(app / hostile) in out
+    assert list(elsewhere.rglob("*")) == []
+
+
 @pytest.mark.parametrize("args", [
     ["space4aid"],  # neither an application nor --system
     ["space4aid", "evaluate", "--system", "x.json"],  # no --solution
