@@ -103,26 +103,50 @@ def open_repo(path: str | os.PathLike[str], *, create: bool = False) -> git.Repo
     if target.exists() and not target.is_dir():
         raise _fail("AIS954", f"{target} is a file, not a git repository's folder",
                     "point --repo at the deployment repository's folder (or a new path)")
+    if create:
+        _clear_killed_init(target)
     if create and (not target.exists() or not any(target.iterdir())):
         made = not target.exists()
         what = f"a new repository at {target}"
         with swap.failing_as(what):
             target.mkdir(parents=True, exist_ok=True)
+        staging = target / INIT_STAGING
         try:
-            return git.Repo.init(target, initial_branch="main")
+            # made aside and renamed into place: a writer killed half-way through `git init`
+            # leaves no half .git (which every later command would call "not a repository")
+            git.Repo.init(staging, initial_branch="main")
+            os.rename(staging / ".git", target / ".git")
         except (OSError, git.GitCommandError) as error:
-            # a half-made .git would be "not a git repository" to every later command
             with contextlib.suppress(OSError):
-                swap.remove(target if made else target / ".git")
+                swap.remove(target if made else staging)
             if isinstance(error, OSError):
                 raise swap.write_failure(error, what, intact=None) from None
             raise git_failure(error, what) from None
+        with contextlib.suppress(OSError):
+            staging.rmdir()
     try:
         return git.Repo(target)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise _fail("AIS941", f"{target} is not a git repository",
                     f"create it with `git init -b main {target}`, or point --repo at the "
                     "deployment repository's folder") from None
+
+
+INIT_STAGING = ".aisprint-init"  # where open_repo makes a new .git before moving it in
+
+
+def _clear_killed_init(target: Path) -> None:
+    """Remove what an ``open_repo`` killed during ``git init`` left: its staging folder, alone
+    in the folder (killed before the rename) or empty (killed after it)."""
+    staging = target / INIT_STAGING
+    if not staging.is_dir() or staging.is_symlink():
+        return
+    try:
+        alone = set(os.listdir(target)) == {INIT_STAGING}
+        if alone or not any(staging.iterdir()):
+            swap.remove(staging)
+    except OSError:
+        return
 
 
 def check_branch(name: str | None) -> None:

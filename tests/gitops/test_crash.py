@@ -247,3 +247,20 @@ def test_the_users_index_lock_only_when_it_is_ours(deployed):
     gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None))
     assert not foreign.exists()
     assert_clean(deploy, OLD)
+
+
+@pytest.mark.parametrize("stage", ["during-init", "after-rename"])
+def test_a_writer_killed_while_creating_the_repository(tmp_path, stage):
+    """`compile --repo NEW`: a kill inside `git init` leaves only the init's staging folder
+    (the .git is made aside and renamed in), which the next writer clears before it starts."""
+    deploy = tmp_path / "deploy"
+    staging = deploy / gitrepo.INIT_STAGING
+    if stage == "during-init":
+        (staging / ".git" / "refs").mkdir(parents=True)
+        (staging / ".git" / "HEAD").write_text("ref: refs/heads/main\n")  # half a repository
+    else:
+        gitrepo.open_repo(deploy, create=True)
+        staging.mkdir()
+    result = gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None), create=True)
+    assert result.commit and not staging.exists()
+    assert_clean(deploy, NEW)
