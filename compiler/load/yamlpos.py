@@ -147,13 +147,16 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
-        if tag in (_STD + "timestamp", _STD + "binary", _STD + "str"):
+        if tag == _STD + "str":
             return node.value
-        if tag not in _SCALAR_TAGS:
+        if tag not in _SCALAR_TAGS and tag not in (_STD + "timestamp", _STD + "binary"):
             self._unsupported(node)
         try:
-            return _CONSTRUCT.yaml_constructors[tag](_CONSTRUCT, node)
-        except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError):
+            value = _CONSTRUCT.yaml_constructors[tag](_CONSTRUCT, node)
+            # timestamps and binary stay text, but must be valid: files are copied into the
+            # compiled tree as written, and every YAML reader downstream converts them
+            return node.value if tag in (_STD + "timestamp", _STD + "binary") else value
+        except (ValueError, TypeError, KeyError, OverflowError, AttributeError, yaml.YAMLError):
             # an explicit tag the text does not fit: `!!int abc`, `!!bool maybe`
             kind = tag.removeprefix(_STD)
             shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."

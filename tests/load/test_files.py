@@ -204,7 +204,7 @@ def test_an_onnx_file_outside_the_component_is_refused_by_validate_and_design(
 
 def test_yaml_tags_that_cannot_convert_are_exit_1_with_their_line(mask_app, capsys):
     res = mask_app / "common_config" / "candidate_resources.yaml"
-    for bad in ("!!int abc", "!!bool maybe", "!!float x", "!!set {a, b}"):
+    for bad in ("!!int abc", "!!bool maybe", "!!float x", "!!set {a, b}", "!!timestamp never"):
         text = res.read_text()
         res.write_text(re.sub(r"totalNodes: \S.*", f"totalNodes: {bad}", text, count=1))
         line = next(i for i, row in enumerate(res.read_text().splitlines(), 1) if bad in row)

@@ -53,6 +53,15 @@ def test_yaml_1_1_scalars_and_timestamps_stay_plain():
     assert doc.data == {"b": False, "v": 22.04, "d": "2023-01-01", "e": "5e-05", "n": None}
 
 
+def test_an_explicit_timestamp_must_be_one_though_it_stays_text():
+    """Files are copied into the compiled tree as written: a `!!timestamp never` there would
+    crash every YAML reader downstream (the plan's, IM's)."""
+    doc, _ = parse("c: !!timestamp 2023-01-01T10:00:00Z\n")
+    assert doc.data == {"c": "2023-01-01T10:00:00Z"}
+    doc, diags = parse("c: !!timestamp never\n")
+    assert doc is None and diags[0].code == "AIS002" and "timestamp" in diags[0].message
+
+
 def test_aliases_and_merge_keys():
     doc, diags = parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n")
     assert diags == []
