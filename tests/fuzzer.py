@@ -112,9 +112,11 @@ class Workspace:
     outside: Path
     rng: random.Random
 
-    def _regular(self, paths) -> list[Path]:
+    def _regular(self, paths, limit: int = 1 << 20) -> list[Path]:
         # an earlier mutation may have made a file a FIFO or a link: never read those here
+        # nor a file an earlier mutation made huge: the driver's own regexes would crawl
         return [p for p in sorted(paths) if p.is_file() and not p.is_symlink()
+                and p.stat().st_size < limit
                 and not any(q.is_symlink() for q in p.relative_to(self.app).parents
                             if q != Path("."))]
 
@@ -440,7 +442,7 @@ def m_literal_secret(ws: Workspace) -> str:
 
 
 def m_onnx_bytes(ws: Workspace) -> str:
-    models = ws._regular(ws.app.glob("src/*/onnx/*.onnx"))
+    models = ws._regular(ws.app.glob("src/*/onnx/*.onnx"), limit=64 << 20)
     if not models:
         return "no model"
     file = ws.rng.choice(models)
