@@ -151,18 +151,26 @@ def diff(
     return _exit(value, detailed_exitcode)
 
 
+# the options pr-plan and pr-comment share (the two stages plan the same way)
+PR_REPO = typer.Option(None, "--repo", help="The deployment repository.")
+PR_AGAINST = typer.Option(
+    None, "--against", help="Default: --repo's branch head, else the pull request's base "
+                            "commit (check out with fetch-depth: 0).")
+PR_BRANCH = typer.Option(None, "--branch", help="Deployment branch.")
+PR_PREFIX = typer.Option("", "--prefix", help="Folder of the repository for aisprint/.")
+PR_DETAILED_EXITCODE = typer.Option(
+    False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error.")
+
+
 def pr_plan(
     app_dir: str = typer.Argument(".", help="Application folder."),
     out: str = typer.Option(..., "--out", help="Folder to write plan.json and plan.md into "
                                                "(the artifact the comment stage reads)."),
-    repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
-    against: str | None = typer.Option(
-        None, "--against", help="Default: --repo's branch head, else the pull request's base "
-                                "commit (check out with fetch-depth: 0)."),
-    branch: str | None = typer.Option(None, "--branch", help="Deployment branch."),
-    prefix: str = typer.Option("", "--prefix", help="Folder of the repository for aisprint/."),
-    detailed_exitcode: bool = typer.Option(
-        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+    repo: str | None = PR_REPO,
+    against: str | None = PR_AGAINST,
+    branch: str | None = PR_BRANCH,
+    prefix: str = PR_PREFIX,
+    detailed_exitcode: bool = PR_DETAILED_EXITCODE,
 ) -> int:
     """Stage 1 of the pull-request flow, in the unprivileged `pull_request` job (read-only
     token, no secrets): plan the pull request and write the plan as plan.json and plan.md into
@@ -208,15 +216,12 @@ def pr_comment(
                                  "artifact of the run that triggered it (aisprint-plan)."),
     plan_file: str | None = typer.Option(
         None, "--plan", help="Comment this saved plan (plan.json) instead of planning."),
-    repo: str | None = typer.Option(None, "--repo", help="The deployment repository."),
-    against: str | None = typer.Option(
-        None, "--against", help="Default: --repo's branch head, else the pull request's base "
-                                "commit (check out with fetch-depth: 0)."),
-    branch: str | None = typer.Option(None, "--branch", help="Deployment branch."),
-    prefix: str = typer.Option("", "--prefix", help="Folder of the repository for aisprint/."),
+    repo: str | None = PR_REPO,
+    against: str | None = PR_AGAINST,
+    branch: str | None = PR_BRANCH,
+    prefix: str = PR_PREFIX,
     max_comments: int = typer.Option(10, "--max-comments", help="At most this many comments."),
-    detailed_exitcode: bool = typer.Option(
-        False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
+    detailed_exitcode: bool = PR_DETAILED_EXITCODE,
 ) -> int:
     """Create or update ONE sticky plan comment on a pull request (split in parts under
     GitHub's size limit) and write the job summary.
