@@ -180,14 +180,14 @@ def validate_document(doc: YamlDocument, schema_name: str) -> list[Diagnostic]:
 # ----------------------------------------------------------------------------- numbers
 
 
-def _numbers(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, int | float]]:
+def numbers_in(node: Any, path: tuple = ()) -> Iterator[tuple[tuple, int | float]]:
     """Every number in a document with its path (booleans are not numbers here)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _numbers(value, path + (key,))
+            yield from numbers_in(value, path + (key,))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _numbers(value, path + (i,))
+            yield from numbers_in(value, path + (i,))
     elif isinstance(node, (int, float)) and not isinstance(node, bool):
         yield path, node
 
@@ -267,7 +267,7 @@ def number_diagnostics(doc: YamlDocument, schema: dict) -> list[Diagnostic]:
     """AIS109 for NaN and ±inf, AIS110 for magnitudes past the range (never OverflowError:
     integers are compared as integers, never converted to float)."""
     out = []
-    for path, value in _numbers(doc.data):
+    for path, value in numbers_in(doc.data):
         finite = not isinstance(value, float) or math.isfinite(value)
         if finite and -MAGNITUDE <= value <= MAGNITUDE:
             continue  # the schema checks its own, narrower bounds

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from compiler.cli.main import app as cli
 from compiler.cli.main import run
-from compiler.validate.schema import load_schema, number_schema
+from compiler.validate.schema import load_schema, number_schema, numbers_in
 
 RES = "common_config/candidate_resources.yaml"
 DEP = "common_config/candidate_deployments.yaml"
@@ -133,17 +133,6 @@ FILES = {RES: "candidate_resources", DEP: "candidate_deployments", S4: "space4ai
          SIZES: "components_data_size", PERF: "performance_models"}
 
 
-def _numbers(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _numbers(value, path + (key,))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _numbers(value, path + (i,))
-    elif isinstance(node, (int, float)) and not isinstance(node, bool):
-        yield path
-
-
 def _end(schema: dict, path: tuple, end: str):
     node = number_schema(schema, path)
     if end == "max":
@@ -162,7 +151,7 @@ def set_ends(app: Path, variant: str) -> None:
         text = path.read_text()
         data = json.loads(text) if rel.endswith(".json") else yaml.safe_load(text)
         schema = load_schema(name)
-        for where in list(_numbers(data)):
+        for where, _ in list(numbers_in(data)):
             key = str(where[-1])
             if name != "components_data_size" and key not in PLACEMENT_KEYS:
                 continue
@@ -243,7 +232,7 @@ def test_numbers_anywhere_in_their_ranges_never_crash_compile(placement_app, tmp
             text = pristine[rel].decode()
             doc = json.loads(text) if rel.endswith(".json") else yaml.safe_load(text)
             schema = load_schema(name)
-            for where in list(_numbers(doc)):
+            for where, _ in list(numbers_in(doc)):
                 key = str(where[-1])
                 # memory is left alone: a container larger than every node is AIS306
                 if name != "components_data_size" and (key not in PLACEMENT_KEYS
