@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -131,19 +132,31 @@ class Workspace:
     def sources(self) -> list[Path]:
         return self._regular(self.app.glob("src/*/main.py"))
 
+    def pick_source(self, files: list[Path] | None = None) -> tuple[Path, str] | str:
+        """A component's main.py and its text, or why there is none (the mutation's note)."""
+        file = self.pick(self.sources() if files is None else files)
+        return "no src" if file is None else (file, file.read_text(encoding="utf-8"))
+
+    def pick_yaml_value(self) -> tuple[Path, Any, tuple] | str:
+        """A YAML file, its data and the path of one of its values, or why there is none."""
+        file = self.pick(self.yaml_files())
+        if file is None:
+            return "no yaml"
+        data = _load(file)
+        targets = [p for p in _paths(data) if p]
+        if not targets:
+            return f"{file.name}: nothing to change"
+        return file, data, self.rng.choice(targets)
+
     def pick(self, files: list[Path]) -> Path | None:
         return self.rng.choice(files) if files else None
 
 
 def m_yaml_value(ws: Workspace) -> str:
-    file = ws.pick(ws.yaml_files())
-    if file is None:
-        return "no yaml"
-    data = _load(file)
-    targets = [p for p in _paths(data) if p]
-    if not targets:
-        return f"{file.name}: nothing to change"
-    path = ws.rng.choice(targets)
+    picked = ws.pick_yaml_value()
+    if isinstance(picked, str):
+        return picked
+    file, data, path = picked
     value = ws.rng.choice(hostile_scalars())
     with contextlib.suppress(KeyError, IndexError, TypeError):
         _parent(data, path)[path[-1]] = value
@@ -153,14 +166,10 @@ def m_yaml_value(ws: Workspace) -> str:
 
 
 def m_yaml_structure(ws: Workspace) -> str:
-    file = ws.pick(ws.yaml_files())
-    if file is None:
-        return "no yaml"
-    data = _load(file)
-    targets = [p for p in _paths(data) if p]
-    if not targets:
-        return f"{file.name}: nothing to change"
-    path = ws.rng.choice(targets)
+    picked = ws.pick_yaml_value()
+    if isinstance(picked, str):
+        return picked
+    file, data, path = picked
     parent, last = _parent(data, path), path[-1]
     op = ws.rng.choice(["delete", "rename", "duplicate", "insert", "to-list", "to-map"])
     with contextlib.suppress(KeyError, IndexError, TypeError):
@@ -335,10 +344,10 @@ def m_config_dir_link(ws: Workspace) -> str:
 
 
 def m_annotation_number(ws: Workspace) -> str:
-    file = ws.pick(ws.sources())
-    if file is None:
-        return "no src"
-    text = file.read_text(encoding="utf-8")
+    picked = ws.pick_source()
+    if isinstance(picked, str):
+        return picked
+    file, text = picked
     spots = [m for m in re.finditer(r"(\w+)\s*[=:]\s*(-?\d+(?:\.\d+)?)", text)
              if text.rfind("@", 0, m.start()) > text.rfind("\ndef ", 0, m.start())]
     if not spots:
@@ -353,11 +362,11 @@ def m_annotation_number(ws: Workspace) -> str:
 
 
 def m_annotation_path(ws: Workspace) -> str:
-    file = ws.pick([f for f in ws.sources() if "onnx_file" in f.read_text(encoding="utf-8")]
-                   or ws.sources())
-    if file is None:
-        return "no src"
-    text = file.read_text(encoding="utf-8")
+    picked = ws.pick_source([f for f in ws.sources()
+                             if "onnx_file" in f.read_text(encoding="utf-8")] or None)
+    if isinstance(picked, str):
+        return picked
+    file, text = picked
     target = ws.rng.choice(["../../../outside/model.onnx", str(ws.outside / "model.onnx"),
                             "/etc/passwd", "../main.py", "/proc/self/environ", "",
                             "onnx/../../../../outside/model.onnx", "x" * 300 + ".onnx",
@@ -372,10 +381,10 @@ def m_annotation_path(ws: Workspace) -> str:
 
 
 def m_annotation_syntax(ws: Workspace) -> str:
-    file = ws.pick(ws.sources())
-    if file is None:
-        return "no src"
-    text = file.read_text(encoding="utf-8")
+    picked = ws.pick_source()
+    if isinstance(picked, str):
+        return picked
+    file, text = picked
     kind = ws.rng.choice(["misspelt", "positional", "no-call", "duplicate", "no-main",
                           "two-mains", "non-constant", "bom", "deep-nesting"])
     if kind == "misspelt":
