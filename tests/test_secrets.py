@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,22 +37,33 @@ from tests.conftest import copy_example, shared_path
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-# Canaries: distinct, and unlike anything the tool writes on its own.
-FE_KEY = "cnryFrontEndKeyQ7x2"
-WN1_KEY = "cnryWorkerOneKeyP4v8"
-WN2_KEY = "cnryWorkerTwoKeyZ9k1"
-MINIO_ACCESS = "AKIACNRYMINIO7Q2X4Z"
-MINIO_SECRET = "cnryMinioSecretR3m6"
-OSCAR_PASSWORD = "cnryOscarPasswordT5n0"
-INFLUX_TOKEN = "cnryInfluxTokenW8c3"
-AWS_ACCESS = "AKIACNRYAWSK3Y9W1QE"
-AWS_SECRET = "cnryAwsSecretKeyH2j5"
-IM_PASSWORD = "cnryImPasswordL6b9"
-IM_OSCAR_TOKEN = "cnryImOscarTokenD1f4"
-RUN_OSCAR_PASSWORD = "cnryRunOscarPassG7s3"
-RUN_INFLUX_TOKEN = "cnryRunInfluxTokN2q8"
-RUN_INFLUX_PASSWORD = "cnryRunInfluxPwdV5y1"
-GIT_TOKEN = "ghp_cnryGitRemoteToken0123456789abcdefAB"
+# Canaries: distinct, unlike anything the tool writes on its own, and drawn afresh on every
+# run, so no credential-looking value is committed and none can pre-exist in an output.
+
+
+def _canary(stem: str) -> str:
+    return f"cnry{stem}{secrets.token_hex(4)}"
+
+
+def _aws_key_id() -> str:
+    return "AKIA" + secrets.token_hex(8).upper()  # the shape of an AWS access key id
+
+
+FE_KEY = _canary("FrontEndKey")
+WN1_KEY = _canary("WorkerOneKey")
+WN2_KEY = _canary("WorkerTwoKey")
+MINIO_ACCESS = _aws_key_id()
+MINIO_SECRET = _canary("MinioSecret")
+OSCAR_PASSWORD = _canary("OscarPassword")
+INFLUX_TOKEN = _canary("InfluxToken")
+AWS_ACCESS = _aws_key_id()
+AWS_SECRET = _canary("AwsSecretKey")
+IM_PASSWORD = _canary("ImPassword")
+IM_OSCAR_TOKEN = _canary("ImOscarToken")
+RUN_OSCAR_PASSWORD = _canary("RunOscarPass")
+RUN_INFLUX_TOKEN = _canary("RunInfluxTok")
+RUN_INFLUX_PASSWORD = _canary("RunInfluxPwd")
+GIT_TOKEN = "ghp_" + _canary("GitRemoteToken") + secrets.token_hex(8)  # a GitHub token's shape
 INPUT_CANARIES = (FE_KEY, WN1_KEY, WN2_KEY, MINIO_ACCESS, MINIO_SECRET, OSCAR_PASSWORD,
                   INFLUX_TOKEN, AWS_ACCESS, AWS_SECRET)
 RUNTIME_CANARIES = (IM_PASSWORD, IM_OSCAR_TOKEN, RUN_OSCAR_PASSWORD, RUN_INFLUX_TOKEN,
