@@ -42,8 +42,8 @@ def loosen(app: Path) -> None:
 
 
 def comment_sizes(app: Path, against: Path) -> tuple[int, int, int]:
-    from compiler.deploy import plan
     from compiler.gitops.console import markdown_comments
+    from compiler.gitops.workflow import plan
 
     value = plan(app, against=str(against))
     comments = markdown_comments(value)

@@ -20,10 +20,10 @@ import statistics
 import sys
 from pathlib import Path
 
-from compiler.load.space4ai import load_system
 from compiler.placement.interop import placement_from_solution, solution_json
 from compiler.placement.performance import evaluate
 from compiler.placement.solve import MODES, solve
+from compiler.placement.system_file import load_system
 
 TOLERANCE = 1e-4  # ratios within ±0.01 % count as equal (best-known costs have 4 decimals)
 

@@ -3,7 +3,7 @@
 One direction: load → validate → design tree → placement → deployment views → emitters →
 manifest. ``build`` is the core: given what was read, it returns the artifacts as
 ``{relative path: bytes}`` with no clock, randomness or network, so compiling twice gives the
-same bytes. ``write_tree`` is the edge that puts them on disk.
+same bytes. ``compiler.gitops.folder.write_tree`` is the edge that puts them on disk.
 
 The placement is the cheapest feasible one when the application carries performance models
 (``oscarp/performance_models.json``); otherwise the seed's base rule (first candidate layer,
@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -32,11 +32,24 @@ from compiler.design.deployments import (
     enumerate_deployments,
     expand,
 )
+from compiler.design.partitioner import boundary_sizes
 from compiler.diagnostics import Diagnostic, Severity, diagnostic
 from compiler.errors import InvalidInput
-from compiler.gitops.layout import MANIFEST, OWNED  # what compile replaces
+from compiler.layout import MANIFEST
 from compiler.load import files as boundary
 from compiler.load.application import PARTITION_FILE, scan_inputs
+from compiler.load.oscarp import load_performance
+from compiler.placement.from_application import ApplicationSystem, system_from_application
+from compiler.placement.interop import dumps_solution, solution_json, system_json
+from compiler.placement.maxload import max_load
+from compiler.placement.performance import DEFAULT
+from compiler.placement.production import production_document
+from compiler.placement.result import SolveResult
+from compiler.placement.solve import PlacementOutcome, solve
+from compiler.validate import validate_application
+from compiler.write import write_atomically
+from targets import EMITTERS, EmitContext, dump_yaml
+from targets.deployment_tree import production_rows, replicas_of
 
 MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
 DEFAULT_MAX_DEPLOYMENTS = 64
@@ -168,13 +181,9 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
 
     ``max_deployments`` bounds the ``deploymentN`` folders of the design space (which grows
     exponentially with the components); ``None`` writes them all."""
-    from compiler import api
-    from compiler.load.oscarp import load_performance
-    from targets import EMITTERS, EmitContext
-
     clock = _Clock()
     root = Path(app_dir)
-    report = api.validate(app_dir)
+    report = validate_application(app_dir)
     if not report.valid:
         raise InvalidInput(report.diagnostics)
     app = report.application
@@ -204,18 +213,14 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     if performance is not None and cuts:
         # what half 1 of a generated cut sends on is a fact of the design; a measured size in
         # oscarp/components_data_size.yaml (aisprint profile) wins over it
-        from dataclasses import replace as _replace
-
-        from compiler.design.partitioner import boundary_sizes
-
-        performance = _replace(performance, data_sizes={**boundary_sizes(root),
+        performance = replace(performance, data_sizes={**boundary_sizes(root),
                                                         **performance.data_sizes})
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     evaluation, load = None, app.expected_load()
     if performance is not None:
         # a partitioned deployment needs its generated code (aisprint design)
-        solved = api.solve_application(app, performance, mode=mode, time_limit=time_limit,
+        solved = solve_application(app, performance, mode=mode, time_limit=time_limit,
                                        cuts=lambda component: cuts.get(component, ()))
         mapped, result = solved.mapped, solved.result
         warnings += mapped.warnings
@@ -252,9 +257,7 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
 def emit_deployment(report, inputs: Mapping[str, bytes], name: str, units: tuple[Unit, ...],
                     *, feasible: bool = True) -> dict[str, bytes]:
     """The files of one deployment folder for ``units`` (what the reconciler rewrites), from a
-    valid ``api.validate`` report and the application's ``read_inputs``."""
-    from targets import EMITTERS, EmitContext
-
+    valid ``validate_application`` report and the application's ``read_inputs``."""
     app = report.application
     context = EmitContext(app, (expand(app, name, units),),
                           report.loaded.documents["candidate_resources"].data,
@@ -308,36 +311,88 @@ def manifest_files(artifacts: Mapping[str, bytes]) -> dict[str, dict]:
             for path, data in sorted(artifacts.items()) if path != MANIFEST}
 
 
-def compiled_files(folder: str | os.PathLike[str]) -> dict[str, bytes]:
-    """The compiled (owned) files of a folder, by relative path (sorted). Read like inputs
-    (the folder may be a checkout of a stranger's branch): links that lead out of the folder,
-    pipes and devices are skipped, so they read as stale and the next write replaces them."""
-    found: dict[str, bytes] = {}
-    for owned in OWNED:
-        listed = [owned] if boundary.check(folder, owned) is None else \
-            boundary.walk(folder, owned)[0]
-        for rel in listed:
-            data, _ = boundary.read_bytes(folder, rel)
-            if data is not None:
-                found[rel] = data
-    return dict(sorted(found.items()))
+# ----------------------------------------------------------------------------- placement
 
 
-def stale_files(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> list[str]:
-    """What differs between ``artifacts`` and the compiled tree in ``out_dir`` (for --check)."""
-    on_disk = compiled_files(out_dir)
-    return sorted(p for p in set(on_disk) | set(artifacts) if on_disk.get(p) != artifacts.get(p))
+@dataclass(frozen=True)
+class SolvedApplication:
+    mapped: ApplicationSystem
+    result: SolveResult  # feasible
 
 
-def write_tree(out_dir: str | os.PathLike[str], artifacts: Mapping[str, bytes]) -> Path:
-    """Swap the owned subtrees of ``out_dir`` for ``artifacts`` (``compiler.gitops``' writer).
+def solve_application(application, performance, *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None, cuts=None) -> SolvedApplication:
+    """The cheapest feasible placement of a validated application, or AIS804 saying why not."""
+    mapped = system_from_application(application, performance, arrival_rate=arrival_rate,
+                                     cuts=cuts)
+    settings = application.space4aid
+    if settings is not None and settings.seed is not None and seed == 1:
+        seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given
+    result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
+                   conventions=conventions or DEFAULT, progress=progress)
+    if not result.feasible:
+        explanation = "; ".join(result.explanation) or "no feasible placement was found"
+        raise InvalidInput([diagnostic(
+            "AIS804", f"no placement meets every constraint: {explanation}",
+            "relax the exec_time limits, add resources, or allow more layers in "
+            "candidate_deployments.yaml")])
+    return SolvedApplication(mapped, result)
 
-    What compile owns (aisprint/designs, aisprint/deployments, aisprint/manifest.json) is
-    replaced as a whole, so files the new manifest does not list disappear; anything else in
-    ``out_dir`` (aisprint/logs, the application itself) is left alone. The swap is journaled:
-    a write killed half-way is completed or undone by the next one. Nothing is written
-    through a symlink (``out_dir/aisprint`` or a compiled path that is one is AIS952), and a
-    failed write (disk full, no permission: AIS955) removes its staging."""
-    from compiler.gitops.swap import write_folder
 
-    return write_folder(Path(out_dir), artifacts, OWNED)
+def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None, write: bool = True) -> PlacementOutcome:
+    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
+    report = validate_application(app_dir)
+    if not report.valid:
+        raise InvalidInput(report.diagnostics)
+    performance, found = load_performance(app_dir)
+    if any(d.severity is Severity.ERROR for d in found):
+        raise InvalidInput(found)
+    solved = solve_application(report.application, performance, arrival_rate=arrival_rate,
+                               mode=mode, time_limit=time_limit, seed=seed,
+                               conventions=conventions, progress=progress)
+    mapped, result, settings = solved.mapped, solved.result, report.application.space4aid
+    written: list[Path] = []
+    if write:
+        target = Path(app_dir) / "aisprint" / "deployments" / "optimal_deployment"
+        units = units_from_placement(report.application, mapped, result.placement)
+        production = production_document(
+            production_rows(units),
+            candidate_resources=report.loaded.documents["candidate_resources"].data,
+            replicas=replicas_of(units), feasible=result.feasible)
+        files = {
+            target / "production_deployment.yaml": dump_yaml(production).decode(),
+            target / "space4ai-d" / "system.json":
+                json.dumps(system_json(mapped.system), indent=2) + "\n",
+            target / "space4ai-d" / "solution.json":
+                dumps_solution(solution_json(mapped.system, result.placement,
+                                             result.evaluation)),
+        }
+        bisection = _binary_search_method(settings)
+        found_max = None
+        if bisection is not None:
+            # SPACE4AI-D's BS method: how far the chosen placement stretches
+            found_max = max_load(mapped.system, result.placement, conventions or DEFAULT,
+                                 upper=bisection[0], epsilon=bisection[1])
+            at_max = mapped.system.with_arrival_rate(found_max.arrival_rate)
+            files[target / "space4ai-d" / "max_lambda.json"] = dumps_solution(
+                solution_json(at_max, result.placement, found_max.evaluation))
+        for path, text in files.items():
+            write_atomically(path, text, inside=Path(app_dir))
+            written.append(path)
+        return PlacementOutcome(mapped.system, result, tuple(written),
+                                tuple(report.warnings) + tuple(found) + mapped.warnings,
+                                found_max)
+    return PlacementOutcome(mapped.system, result, tuple(written),
+                            tuple(report.warnings) + tuple(found) + mapped.warnings)
+
+
+def _binary_search_method(settings) -> tuple[float, float] | None:
+    """(upperBoundLambda, epsilon) of a BS/BinarySearch method in SPACE4AI-D.yaml, if any."""
+    for method in getattr(settings, "methods", ()):
+        if method.name in ("BS", "BinarySearch"):
+            return (float(method.parameters.get("upperBoundLambda", 0)) or None,
+                    float(method.parameters.get("epsilon", 1e-5)))
+    return None

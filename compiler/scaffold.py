@@ -76,3 +76,13 @@ def scaffold(name: str, target: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def new_application(name: str, parent: str | os.PathLike[str] = ".") -> Path:
+    """Scaffold a complete application folder that validates unchanged."""
+    target = Path(parent) / name
+    if target.exists():
+        raise AisprintError(
+            f"{target} already exists: choose another name or remove it first "
+            "(new-application never overwrites files)")
+    return scaffold(name, target)

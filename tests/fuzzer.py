@@ -619,7 +619,7 @@ def serve() -> None:
     """The server's loop (``python -m tests.fuzzer --serve``)."""
     import compiler.cli.main  # noqa: F401 - imported once, inherited by every child
     import compiler.compile  # noqa: F401
-    import compiler.deploy  # noqa: F401
+    import compiler.gitops.workflow  # noqa: F401
 
     # answers go on a private copy of stdout; fd 1 itself becomes stderr, so nothing a case
     # prints (a subprocess, a C library) can corrupt the protocol

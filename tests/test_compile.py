@@ -11,7 +11,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from compiler import api
-from compiler.compile import MANIFEST, build, stale_files, write_tree
+from compiler.compile import MANIFEST, build
+from compiler.gitops.folder import stale_files, write_tree
 from compiler.load.oscarp import load_performance
 from compiler.placement.from_application import system_from_application
 from compiler.placement.production import placement_from_production

@@ -60,7 +60,8 @@ def compile_(
 
       aisprint compile . --repo ../deploy --push origin   # commit "compile of <sha>", push
     """
-    from compiler.compile import build, stale_files, write_tree
+    from compiler.compile import build
+    from compiler.gitops.folder import stale_files, write_tree
 
     if max_deployments != "all" and not max_deployments.isdigit():
         raise typer.BadParameter("give a number or `all`", param_hint="--max-deployments")
@@ -72,8 +73,8 @@ def compile_(
     if repo is not None and out is None:
         from pathlib import Path
 
-        from compiler.gitops.layout import safe_prefix
         from compiler.gitops.swap import check_folders
+        from compiler.layout import safe_prefix
 
         prefix = safe_prefix(prefix)
         check_folders(Path(repo), prefix)  # the prefix's folders too, not only out's own
@@ -122,9 +123,9 @@ def compile_(
 def _commit_to_repo(app_dir: str, *, repo: str, branch: str | None, prefix: str,
                     plan_file: str | None, push: str | None, author: str | None,
                     committer: str | None, mode: str, time_limit: float | None) -> None:
-    from compiler.deploy import commit
     from compiler.gitops.console import headline
     from compiler.gitops.repo import Identity
+    from compiler.gitops.workflow import commit
 
     result, plan = commit(app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
                           author=Identity.parse(author) if author else None,

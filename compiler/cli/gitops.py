@@ -107,8 +107,8 @@ def plan(
       aisprint plan . --repo ../deploy --save plan.json --detailed-exitcode
       aisprint compile . --repo ../deploy --plan plan.json            # write exactly that
     """
-    from compiler.deploy import plan as make
-    from compiler.deploy import save_plan
+    from compiler.gitops.workflow import plan as make
+    from compiler.gitops.workflow import save_plan
 
     with _progress("planning: compiling and comparing…"):
         value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch,
@@ -144,7 +144,7 @@ def diff(
 
       aisprint diff v1 v2 --repo ../deploy -o markdown --app examples/mask_detection
     """
-    from compiler.deploy import diff as make
+    from compiler.gitops.workflow import diff as make
 
     value = make(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
     _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)
@@ -187,9 +187,9 @@ def pr_plan(
     from pathlib import Path
 
     from compiler.api import write_atomically
-    from compiler.deploy import plan as make
     from compiler.gitops import github
     from compiler.gitops.console import headline, render_json, render_markdown
+    from compiler.gitops.workflow import plan as make
 
     event = os.environ.get("GITHUB_EVENT_PATH")
     pr = github.pull_request_from_event(event) if event else None
@@ -299,7 +299,7 @@ def pr_comment(
         if plan_file:
             value = github.untrusted_plan(github.read_plan_file(plan_file), str(plan_file))
         else:
-            from compiler.deploy import plan as make
+            from compiler.gitops.workflow import plan as make
 
             value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
                          against=against if (against or repo) else pr.base_sha)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
+from compiler.write import write_failure
 
 
 class WriteLock:
@@ -30,8 +31,6 @@ class WriteLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
-        from compiler.gitops.swap import write_failure
-
         try:
             return self._take()
         except OSError as error:

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 
-from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
+from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
 
 PLAN_SCHEMA = "https://aisprint-gitops.github.io/schemas/plan/v1.json"
 MAX_DIFF_LINES = 400

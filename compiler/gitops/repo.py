@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
 from compiler.gitops import swap
-from compiler.gitops.layout import MANIFEST, OWNED, ancestors, join, safe_prefix
 from compiler.gitops.lock import WriteLock
 from compiler.gitops.message import CommitMessage
+from compiler.layout import MANIFEST, OWNED, ancestors, join, safe_prefix
 
 if TYPE_CHECKING:
     import git

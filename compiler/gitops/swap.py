@@ -27,26 +27,20 @@ AIS955 (``write_failure``), after the staging is removed.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
-from compiler.gitops.layout import MANIFEST, OWNED, ancestors, join
+from compiler.layout import MANIFEST, OWNED, ancestors, join
+from compiler.write import failing_as, fsync_dir, unsafe, write_failure, write_file
 
 JOURNAL = "journal.json"
 WORK, WORK_LOCK = ".aisprint-write", ".aisprint-write.lock"  # write_folder's, inside out/
-
-
-def unsafe(path: Path, problem: str, fix: str) -> InvalidInput:
-    return InvalidInput([diagnostic(
-        "AIS952", f"{path} {problem}: writing the compiled tree there could leave "
-        "the folder it belongs to, so nothing was written", fix, Location(str(path)))])
 
 
 def check_folders(root: Path, prefix: str = "", *, folders: tuple[str, ...] = (),
@@ -87,42 +81,6 @@ def check_relative(rel: str) -> None:
                      "`..`) in common_config/")
 
 
-_HINTS = {
-    errno.ENOSPC: "the filesystem is full: free space (`df -h {path}`) and run again",
-    errno.EDQUOT: "the disk quota is used up: free space and run again",
-    errno.EFBIG: "a file is larger than this process may write (ulimit -f): raise the limit",
-    errno.EACCES: "this user may not write there: fix the permissions of {path} or write "
-                  "somewhere else",
-    errno.EPERM: "this user may not write there: fix the permissions of {path} or write "
-                 "somewhere else",
-    errno.EROFS: "the filesystem is read-only: write somewhere else",
-    errno.ENOTDIR: "a part of {path} is a file where a folder is needed: remove it or write "
-                   "somewhere else",
-    errno.EEXIST: "{path} is in the way: remove it or write somewhere else",
-    errno.ENOENT: "{path} cannot be created there (a parent is missing or not writable): "
-                  "write somewhere else",
-    errno.EISDIR: "{path} is a folder where a file is needed: remove it",
-    errno.ELOOP: "{path} goes through a symlink, which the writer never follows: replace it "
-                 "with a real folder",
-}
-
-
-def write_failure(error: OSError, what: str, *, intact: bool | None = True) -> InvalidInput:
-    """An ``OSError`` of a write as AIS955: what, which path, what happened, the fix.
-
-    ``intact``: the failure came before the commit point (the old tree stays, the staging is
-    removed), after it (the next write completes the swap), or None: before any tree."""
-    path = error.filename or what
-    reason = error.strerror or str(error)
-    state = {True: " (the old tree is intact and the staging was removed)",
-             False: " (the commit is made; the next write completes the work tree)",
-             None: ""}[intact]
-    hint = _HINTS.get(error.errno, "fix the cause and run again").format(path=path)
-    return InvalidInput([diagnostic(
-        "AIS955", f"writing {what} failed at {path}: {reason}{state}", hint,
-        Location(str(path)) if error.filename else None)])
-
-
 def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
     """A write failed with ``error``: before the commit point (no journal) its staging is
     removed and the old tree stays; after it, the journal stays for the next write."""
@@ -132,32 +90,6 @@ def abandon(work: Path, error: OSError, what: str) -> InvalidInput:
             finish(work)
             work.rmdir()
     return write_failure(error, what, intact=not committed)
-
-
-@contextlib.contextmanager
-def failing_as(what: str, *, intact: bool | None = None) -> Iterator[None]:
-    """Turn an ``OSError`` inside the block into AIS955 for ``what``."""
-    try:
-        yield
-    except OSError as error:
-        raise write_failure(error, what, intact=intact) from None
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_file(path: Path, data: bytes, *, durable: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
 
 
 def stage(work: Path, artifacts: Mapping[str, bytes], *, durable: bool = True) -> Path:

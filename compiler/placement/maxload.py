@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from compiler.errors import AisprintError
 from compiler.placement.performance import DEFAULT, Conventions, Evaluation, evaluate
-from compiler.placement.result import SolveResult
 from compiler.placement.system import Placement, System
 
 
@@ -65,10 +64,3 @@ def max_load(system: System, placement: Placement, conventions: Conventions = DE
             high, high_eval = middle, middle_eval
     return MaxLoad(low, low_eval, high, probes,
                    tuple(v.message for v in high_eval.violations))
-
-
-def cheapest_for_load(system: System, arrival_rate: float, **solve_options) -> SolveResult:
-    """The cheapest placement when Λ = ``arrival_rate`` (any mode of ``solve``)."""
-    from compiler.placement.solve import solve
-
-    return solve(system.with_arrival_rate(arrival_rate), **solve_options)

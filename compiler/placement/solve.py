@@ -10,15 +10,24 @@ Whatever the mode, the answer was checked by the evaluator.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
+from compiler.diagnostics import Diagnostic
+from compiler.errors import AisprintError
 from compiler.placement.heuristics import solve_heuristic
+from compiler.placement.interop import placement_from_solution
+from compiler.placement.maxload import MaxLoad
 from compiler.placement.milp import solve_milp
 from compiler.placement.numbers import check_system
-from compiler.placement.performance import DEFAULT, Conventions
+from compiler.placement.performance import DEFAULT, Conventions, evaluate
 from compiler.placement.result import SolveResult
 from compiler.placement.system import System
+from compiler.placement.system_file import load_system
 
 MODES = ("fast", "exact", "heuristic")
 DEFAULT_TIME_LIMIT = {"fast": 8.0, "exact": 600.0, "heuristic": 10.0}
@@ -56,3 +65,42 @@ def _timed(result: SolveResult, seconds: float, method: str) -> SolveResult:
     from dataclasses import replace
 
     return replace(result, seconds=seconds, method=method)
+
+
+# ------------------------------------------------------------ SPACE4AI-D's own files
+
+
+@dataclass(frozen=True)
+class PlacementOutcome:
+    """A solved placement with where it came from and what was written."""
+
+    system: System
+    result: SolveResult
+    written: tuple[Path, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()
+    max_load: MaxLoad | None = None
+
+
+def solve_system_file(system_file: str | os.PathLike[str], *, arrival_rate: float | None = None,
+                      mode: str = "fast", time_limit: float | None = None, seed: int = 1,
+                      conventions=None, progress=None) -> PlacementOutcome:
+    """Solve a SPACE4AI-D system JSON file."""
+    system = load_system(system_file, arrival_rate=arrival_rate)
+    result = solve(system, mode=mode, time_limit=time_limit, seed=seed,
+                   conventions=conventions or DEFAULT, progress=progress)
+    return PlacementOutcome(system, result)
+
+
+def evaluate_solution_file(system_file: str | os.PathLike[str],
+                           solution_file: str | os.PathLike[str], *,
+                           arrival_rate: float | None = None, conventions=None):
+    """The evaluator's verdict on a SPACE4AI-D solution JSON for a system JSON."""
+    try:
+        data = json.loads(Path(solution_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AisprintError(f"cannot read the solution {solution_file}: {exc}") from None
+    if arrival_rate is None and isinstance(data, dict) and "Lambda" in data:
+        arrival_rate = float(data["Lambda"])
+    system = load_system(system_file, arrival_rate=arrival_rate)
+    placement = placement_from_solution(system, data)
+    return system, placement, evaluate(system, placement, conventions or DEFAULT)

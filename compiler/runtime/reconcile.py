@@ -161,7 +161,6 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
                     measured_components: Mapping[str, float], now: float, mode: str,
                     tolerance: float) -> Replacement:
     """The repository tree with a new current_deployment, or why nothing should move."""
-    from compiler import api
     from compiler.compile import (
         MANIFEST,
         designed_cuts,
@@ -175,8 +174,9 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
     from compiler.placement.performance import evaluate
     from compiler.placement.production import placement_from_production
     from compiler.placement.replan import replan
+    from compiler.validate import validate_application
 
-    report = api.validate(app_dir)
+    report = validate_application(app_dir)
     if not report.valid:
         raise InvalidInput(report.diagnostics)
     app = report.application

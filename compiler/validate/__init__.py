@@ -37,3 +37,15 @@ def validate_application(app_dir: str | os.PathLike[str]) -> ValidationReport:
     found = list(loaded.diagnostics) + run_checks(loaded)
     unique = sorted(dict.fromkeys(found), key=sort_key)
     return ValidationReport(loaded.app_dir, tuple(unique), loaded)
+
+
+def validate(app_dir: str | os.PathLike[str] = ".", *,
+             warnings_as_errors: bool = False) -> ValidationReport:
+    """Validate an application folder. Never raises for bad input: read ``report.valid``."""
+    report = validate_application(app_dir)
+    if warnings_as_errors and report.warnings:
+        promoted = tuple(
+            Diagnostic(d.code, Severity.ERROR, d.message, d.hint, d.location, d.related)
+            if d.severity is Severity.WARNING else d for d in report.diagnostics)
+        report = ValidationReport(report.app_dir, promoted, report.loaded)
+    return report

@@ -88,7 +88,7 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
 
 
 def owned_on_disk(repo: Path) -> dict[str, bytes]:
-    from compiler.compile import compiled_files
+    from compiler.gitops.folder import compiled_files
 
     return compiled_files(repo)
 
@@ -327,7 +327,7 @@ def compile_scenario(base: Path) -> Scenario:
                   create=True)
 
     def next_writer(trial: Path) -> None:
-        from compiler.deploy import commit
+        from compiler.gitops.workflow import commit
 
         commit(app, repo=trial / "deploy")
 

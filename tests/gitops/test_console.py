@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler import deploy
+from compiler.gitops import workflow as deploy
 from compiler.gitops.console import (
     GITHUB_COMMENT_LIMIT,
     MARKER,

@@ -23,8 +23,8 @@ import pytest
 from compiler.errors import InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops import swap
-from compiler.gitops.layout import OWNED
 from compiler.gitops.message import compile_message
+from compiler.layout import OWNED
 from tests.conftest import REPO
 from tests.gitops import crashing
 from tests.gitops.conftest import committed_files, git_run, tree_files
@@ -37,7 +37,7 @@ CHILD = r"""
 import os, sys, time
 from pathlib import Path
 from compiler.gitops import repo as gitrepo, swap
-from compiler.gitops.layout import OWNED
+from compiler.layout import OWNED
 from compiler.gitops.message import compile_message
 from tests.gitops.test_crash import new_tree
 

@@ -21,8 +21,8 @@ from compiler.cli.main import run
 from compiler.errors import InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops import swap
-from compiler.gitops.layout import OWNED
 from compiler.gitops.message import compile_message
+from compiler.layout import OWNED
 from tests.conftest import REPO
 from tests.gitops.conftest import committed_files, git_run, tree_files
 

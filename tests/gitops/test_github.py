@@ -17,9 +17,9 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from compiler import deploy
 from compiler.errors import InvalidInput
 from compiler.gitops import github
+from compiler.gitops import workflow as deploy
 from compiler.gitops.console import MARKER
 from tests.cli.test_cli import aisprint
 from tests.conftest import REPO, copy_example

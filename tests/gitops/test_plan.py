@@ -10,8 +10,8 @@ import git
 import pytest
 from jsonschema import Draft202012Validator
 
-from compiler import deploy
 from compiler.errors import InvalidInput
+from compiler.gitops import workflow as deploy
 from compiler.gitops.console import render_json
 from compiler.validate.schema import load_schema
 from tests.cli.test_cli import aisprint

@@ -2,9 +2,9 @@ import csv
 
 import pytest
 
-from compiler.load.space4ai import load_system
 from compiler.placement.heuristics import solve_heuristic
 from compiler.placement.performance import evaluate
+from compiler.placement.system_file import load_system
 from tests.conftest import SHARED
 from tests.placement.random_systems import brute_force, random_system
 

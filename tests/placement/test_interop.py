@@ -10,12 +10,12 @@ import yaml
 from compiler import api
 from compiler.compile import units_from_placement
 from compiler.load.oscarp import load_performance
-from compiler.load.space4ai import load_system, system_from_json
 from compiler.placement.from_application import system_from_application
 from compiler.placement.interop import placement_from_solution, solution_json, system_json
 from compiler.placement.performance import evaluate
 from compiler.placement.production import placement_from_production, production_document
 from compiler.placement.solve import solve
+from compiler.placement.system_file import load_system, system_from_json
 from targets.deployment_tree import production_rows, replicas_of
 from tests.conftest import SHARED
 from tests.placement.random_systems import random_system

@@ -1,7 +1,7 @@
 import pytest
 
 from compiler.errors import AisprintError
-from compiler.placement.maxload import cheapest_for_load, max_load
+from compiler.placement.maxload import max_load
 from compiler.placement.performance import evaluate
 from compiler.placement.solve import solve
 from tests.placement.random_systems import random_system
@@ -49,7 +49,7 @@ def test_infeasible_at_the_design_load_is_an_error():
 
 def test_cheapest_for_a_load_costs_at_least_as_much_for_more_load():
     system, _ = feasible_case()
-    low = cheapest_for_load(system, system.arrival_rate, mode="exact")
-    high = cheapest_for_load(system, system.arrival_rate * 1.3, mode="exact")
+    low = solve(system, mode="exact")
+    high = solve(system.with_arrival_rate(system.arrival_rate * 1.3), mode="exact")
     if high.feasible:
         assert high.cost >= low.cost - 1e-9

@@ -8,7 +8,6 @@ from types import MappingProxyType
 
 import pytest
 
-from compiler.load.space4ai import load_system
 from compiler.placement.faas import faas_response_time
 from compiler.placement.interop import placement_from_solution
 from compiler.placement.performance import PYTHON_TOOL, Conventions, evaluate
@@ -25,6 +24,7 @@ from compiler.placement.system import (
     System,
     Tier,
 )
+from compiler.placement.system_file import load_system
 from tests.conftest import SHARED
 
 

@@ -10,7 +10,8 @@ import json
 import pytest
 import yaml
 
-from compiler.compile import build, write_tree
+from compiler.compile import build
+from compiler.gitops.folder import write_tree
 from compiler.runtime.im import IMClient, IMError, RetryPolicy, load_auth
 from tests.conftest import EXAMPLES
 

@@ -82,7 +82,8 @@ def test_compile_into_commits_through_the_gitops_writer(mask_app, tmp_path):
 
 @pytest.mark.slow
 def test_a_plain_folder_is_not_compiled_over(mask_app, tmp_path):
-    from compiler.compile import build, write_tree
+    from compiler.compile import build
+    from compiler.gitops.folder import write_tree
 
     plain = tmp_path / "plain"
     write_tree(str(plain), build(str(mask_app), max_deployments=0).artifacts)

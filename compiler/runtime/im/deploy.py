@@ -72,7 +72,7 @@ def read_infras(path: Path) -> dict[str, Deployed]:
 
 
 def write_infras(path: Path, deployed: dict[str, Deployed]) -> None:
-    from compiler.api import write_atomically
+    from compiler.write import write_atomically
 
     data = {d.name: [d.url, d.state, d.message] for d in deployed.values()}
     write_atomically(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True))

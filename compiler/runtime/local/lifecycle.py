@@ -112,10 +112,11 @@ class Compiled:
 
 def compile_into(app_dir: Path, out: Path) -> Compiled:
     """Compile ``app_dir`` and commit it to the git repository ``out`` (created when missing)
-    through the GitOps writer (``compiler.deploy.commit``), which keeps the work tree — what
-    the backend reads — in step with the branch. An unchanged application makes no commit."""
-    from compiler.deploy import commit
+    through the GitOps writer (``compiler.gitops.workflow.commit``), which keeps the work
+    tree — what the backend reads — in step with the branch. An unchanged application
+    makes no commit."""
     from compiler.gitops.repo import Reader
+    from compiler.gitops.workflow import commit
 
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / ".git").exists():

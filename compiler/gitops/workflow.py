@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import __version__
-from compiler.compile import compiled_files
 from compiler.diagnostics import diagnostic
 from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
-from compiler.gitops.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
+from compiler.gitops.folder import compiled_files
 from compiler.gitops.message import compile_message
 from compiler.gitops.plan import (
     Plan,
@@ -39,6 +38,7 @@ from compiler.gitops.plan import (
     manifest_of,
     qos_rows,
 )
+from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
 
 PLAN_FILE_VERSION = 1
 
@@ -139,15 +139,15 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
     Both placements are evaluated with the application's (desired) performance models, so
     before and after differ only by where things run. A tree whose placement does not fit the
     application (a component gone) gets no predictions."""
-    from compiler import api
     from compiler.compile import designed_cuts, read_inputs
     from compiler.load.oscarp import load_performance
     from compiler.placement.from_application import system_from_application
     from compiler.placement.performance import evaluate
     from compiler.placement.production import placement_from_production
+    from compiler.validate import validate_application
 
     empty: tuple[dict, ...] = tuple({} for _ in trees)
-    report = api.validate(app_dir)
+    report = validate_application(app_dir)
     if not report.valid:
         return empty
     performance, found = load_performance(app_dir)
@@ -253,9 +253,9 @@ def diff(rev1: str, rev2: str, *, repo: str | os.PathLike[str] = ".", prefix: st
 
 
 def save_plan(plan_value: Plan, path: str | os.PathLike[str]) -> None:
-    from compiler.api import write_atomically
     from compiler.gitops.console import render_json
     from compiler.gitops.swap import failing_as
+    from compiler.write import write_atomically
 
     if Path(path).is_dir():
         raise InvalidInput([diagnostic(
