@@ -14,7 +14,7 @@ applied. Credentials from physical_nodes.yaml are written as the user's ``${VAR}
 (allowed only with ``AISPRINT_ALLOW_LITERAL_SECRETS=1``) becomes
 ``${AISPRINT_<RESOURCE>_<FIELD>}`` (``compiler.secrets.physical_reference``), the name the
 validator's warning gives. The custom types are imported by URL (as IM's own examples do);
-validation swaps in a local copy.
+the check (``targets.tosca_check``: tosca-parser and IM's own translation) swaps in a local copy.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ import re
 
 from compiler.design.deployments import DeploymentView, Unit
 from compiler.model import Application, LayerType
+from compiler.diagnostics import Diagnostic
 from compiler.secrets import physical_reference
 from targets import EmitContext, dump_yaml, slug
+from targets.check import CompiledTree
+from targets.tosca_check import CUSTOM_TYPES_URL, check_templates
 
-CUSTOM_TYPES_URL = "https://raw.githubusercontent.com/grycap/tosca/main/custom_types.yaml"
 DOMAIN = "im.grycap.net"
 K8S_VERSION = "1.23.6"
 
@@ -109,10 +111,11 @@ def function_node(app: Application, view: DeploymentView, unit: Unit) -> dict:
         if app.infrastructure.layer(succ.layer).type.is_faas:
             outputs.append({"storage_provider": f"s3.{target}",
                             "path": f"{s3_bucket(app)}/{unit.name}/output"})
+            # the bucket is in the region of the function it triggers, not of the sender
             providers.setdefault("s3", {})[target] = {
                 "access_key": env_ref("aws_access_key_id"),
                 "secret_key": env_ref("aws_secret_access_key"),
-                "region": resource.region or "us-east-1"}
+                "region": app.infrastructure.resource(succ.resource).region or "us-east-1"}
         else:
             outputs.append({"storage_provider": f"minio.{target}", "path": f"{unit.name}/output"})
             access, secret = _minio_keys(app, succ.layer)
@@ -321,6 +324,9 @@ class ToscaEmitter:
                 path = f"aisprint/deployments/{view.name}/im/{cluster_name(app, layer)}.yaml"
                 files[path] = dump_yaml(layer_template(app, view, layer))
         return files
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        return check_templates(tree)
 
 
 EMITTER = ToscaEmitter()
