@@ -1,0 +1,30 @@
+"""The hand-built context of the emitter tests is one the design stage could have made: its
+views equal what ``compiler.design.deployments`` derives from its application, so the emitter
+tests exercise real inputs (and a change of the design rules shows up here, not as a puzzling
+emitter failure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from compiler.design.deployments import base_units, count_deployments, enumerate_deployments, expand
+from tests.targets import context as ctx
+
+
+def test_base_follows_the_base_rule():
+    app = ctx.APPLICATION
+    assert expand(app, "base", base_units(app)) == ctx.BASE
+
+
+def test_the_design_space_holds_the_candidate_and_the_placed_units():
+    app, cuts = ctx.APPLICATION, {"detector": ("1",)}
+    space = list(enumerate_deployments(app, cuts))
+    # camera: 1 way; detector: base or cut 1 (one layer each); notifier: layer 3 or 2
+    assert count_deployments(app, cuts) == len(space) == 4
+    assert expand(app, "deployment1", space[1]) == ctx.DEPLOYMENT1
+    placed = space[2]  # camera, detector cut 1, notifier on Lambda
+    # the placement chose 2 VMs for the second partition where the design offers totalNodes 3
+    placed = tuple(replace(u, replicas=2) if u.name == "detector_partition1_2" else u
+                   for u in placed)
+    assert expand(app, "optimal_deployment", placed) == ctx.OPTIMAL
+    assert expand(app, "current_deployment", placed) == ctx.CURRENT
