@@ -1,4 +1,4 @@
-"""The reconciler's Helm chart (compiler/runtime/deploy/chart/): helm lint, helm template with
+"""The reconciler's Helm chart (compiler/runtime/reconciler_kubernetes/chart/): helm lint, helm template with
 default and non-default values, kubernetes-validate --strict on what it renders, its container
 arguments parsed by the real `aisprint reconcile` CLI, its environment read by the reconciler's
 own configuration readers, and the values schema refusing wrong types."""
@@ -21,7 +21,7 @@ from compiler.runtime import im as im_module
 from compiler.runtime.metrics import load_config
 
 REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "compiler" / "runtime" / "deploy"
+DEPLOY = REPO / "compiler" / "runtime" / "reconciler_kubernetes"
 CHART = DEPLOY / "chart"
 RELEASE = "aisprint-reconciler"
 SECRET_NAMES = re.compile(r"PASSWORD|TOKEN|SECRET|AUTH|KEY|DEPLOY_REPO_URL")

@@ -1,16 +1,16 @@
-"""How the reconciler itself is deployed: its image and a Kubernetes CronJob."""
+"""The reconciler on Kubernetes: its image and a CronJob."""
 
 from __future__ import annotations
 
 
 def test_the_reconciler_cronjob_is_a_valid_kubernetes_manifest_running_once():
-    """compiler/runtime/deploy/: what runs `aisprint reconcile --once` on a cluster."""
+    """compiler/runtime/reconciler_kubernetes/: what runs `aisprint reconcile --once` on a cluster."""
     from pathlib import Path
 
     import kubernetes_validate
     import yaml
 
-    folder = Path(__file__).parents[2] / "compiler" / "runtime" / "deploy"
+    folder = Path(__file__).parents[2] / "compiler" / "runtime" / "reconciler_kubernetes"
     documents = [d for d in yaml.safe_load_all((folder / "cronjob.yaml").read_text()) if d]
     version = kubernetes_validate.latest_version()
     for document in documents:
