@@ -62,8 +62,12 @@ def telegraf_conf(app_name: str) -> bytes:
 
 
 def monitoring_setup(view) -> dict:
-    alerts = {}
-    for i, c in enumerate(view.constraints, 1):
+    alerts, counted = {}, {"local": 0, "global": 0}
+    for c in view.constraints:
+        # numbered per kind, as the QoS files name them (global_constraint_1 is the first
+        # global limit, whatever number of local ones come before it)
+        counted[c.kind] += 1
+        i = counted[c.kind]
         alerts[f"{c.kind}_constraint_{i}"] = {
             "condition": {"metric": {"name": "constraint_check", "field": f"{c.kind}_{i}"},
                           "threshold": {"type": ">", "value": c.threshold}},
