@@ -1,13 +1,11 @@
 """`aisprint up` / `aisprint down`: run an application on this machine with the local backend
-(compiler.runtime.local), and stop it."""
+(compiler.runtime.local, which starts, feeds and stops the processes), and stop it."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -17,120 +15,9 @@ import typer
 
 from compiler.cli.output import OutputFormat, say, use_colour
 from compiler.errors import UsageError
+from compiler.runtime import local
 
 DEFAULT_STATE = Path(".aisprint") / "local"
-SUMMARY_FILE = "summary.json"
-FAILED_FILE = "failed.json"
-
-
-def _print_summary(doc: dict, state: Path) -> None:
-    rows = [("component", "jobs", "failed", "requests", "outputs", "mean s/request")]
-    for c in doc["components"]:
-        mean = "-" if c["mean_seconds"] is None else f"{c['mean_seconds']:.3f}"
-        rows.append((c["unit"], str(c["jobs"]), str(c["failed"]), str(c["sessions"]),
-                     str(c["outputs"]), mean))
-    _table(rows)
-    if doc["paths"]:
-        print()
-        rows = [("QoS constraint", "path", "mean s", "p95 s", "limit s", "")]
-        for p in doc["paths"]:
-            mean = "-" if p["mean_seconds"] is None else f"{p['mean_seconds']:.3f}"
-            p95 = "-" if p["p95_seconds"] is None else f"{p['p95_seconds']:.3f}"
-            verdict = {True: "ok", False: "VIOLATED", None: "no data"}[p["ok"]]
-            rows.append((p["id"], " -> ".join(p["components"]), mean, p95,
-                         f"{p['limit']:g}", verdict))
-        _table(rows)
-    for f in doc["failures"][:10]:
-        print(f"✗ {f['service']} failed on {f['input']}: {f['error']}")
-    print(f"\n{len(doc['results'])} result file(s) under {state / 'buckets'}"
-          + (f", e.g. {doc['results'][0]}" if doc["results"] else ""))
-
-
-def _table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, services: list[str]):
-    """Per-service bars (runs done / runs known) on a terminal; nothing otherwise."""
-    if not enabled or not use_colour(sys.stderr):
-        yield lambda _event: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    lock = threading.Lock()
-    with Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("runs {task.fields[failed]}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=False) as bar:
-        tasks = {s: bar.add_task(s, total=0, failed="") for s in services}
-        known = dict.fromkeys(services, 0)
-
-        def update(event) -> None:
-            name = event.get("service")
-            with lock:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=0, failed="")
-                    known[name] = 0
-                if event.get("event") == "queued":
-                    known[name] += 1
-                    bar.update(tasks[name], total=known[name])
-                elif event.get("event") == "finished":
-                    bar.advance(tasks[name])
-                    if not event.get("ok"):
-                        bar.update(tasks[name], failed="(some failed)")
-
-        yield update
-
-
-def _compile(app_dir: Path, out: Path, quiet: bool) -> Path:
-    from compiler.runtime.local import compile_into
-
-    done = compile_into(app_dir, out)
-    if not quiet:
-        what = f"committed {done.commit[:12]}" if done.commit else \
-            f"unchanged at {done.head[:12]}"
-        say(f"✓ compiled {app_dir} ({done.files} files) into the git repository {out}: {what}")
-    return done.repo
-
-
-def _use_reconciler(wanted: bool | None, repo: Path, quiet: bool) -> bool:
-    """On by default; it follows a git branch, so a plain folder (--no-compile) goes without
-    it (a note), or is refused when --reconcile was asked for."""
-    from compiler.runtime import local
-
-    if wanted is False:
-        return False
-    if local.is_git_repository(repo):
-        return True
-    if wanted is None:
-        if not quiet:
-            say(f"note: {repo} is not a git repository, so no reconciler runs beside the "
-                "backend (compile into it with `aisprint up APP` or `aisprint compile APP "
-                "--repo DIR`)")
-        return False
-    raise local.local_error(
-        "AIS956", f"--reconcile needs a git repository and {repo} is a plain folder",
-        "let up compile into it (drop --no-compile; the folder must then be empty or a git "
-        "repository), or pass --no-reconcile", repo)
-
-
-def _images(images: str | None, no_images: bool) -> Path | None:
-    from compiler.runtime.local import PHOTO_HINT, default_images, local_error
-
-    if no_images:
-        return None
-    if images:
-        return Path(images)
-    found = default_images()
-    if found is None:
-        raise local_error("AIS967", "no ../shared/images beside this folder or this "
-                          "checkout, and no --images given", PHOTO_HINT)
-    return found
 
 
 def up(
@@ -206,208 +93,110 @@ def up(
 
       aisprint up APP --no-reconcile     # the backend alone
     """
-    from compiler.runtime import local
-
-    app = Path(app_dir)
-    state_dir = Path(state).resolve()
-    repo = Path(out).resolve() if out else state_dir / "repo"
     if routing not in ("dag", "all"):
         raise UsageError("--routing is dag or all")
-    if not app.is_dir() and not no_compile:
+    if not Path(app_dir).is_dir() and not no_compile:
         raise UsageError(f"no application folder {app_dir}")
-    running = local.running_backend(state_dir)
-    if running:
-        raise local.local_error(
-            "AIS966", f"a local backend already runs from {state_dir} (pid {running['pid']})",
-            f"stop it first: aisprint down --state {state}, or use another --state",
-            state_dir / local.UP_FILE)
-    inputs = _images(images, no_images)
-    files = local.input_files(inputs) if inputs else []
-    quiet = output is OutputFormat.json
-    if not child:
-        if not no_compile:
-            from compiler.gitops.swap import failing_as
-
-            with failing_as(f"the state folder {state_dir}"):  # a file, no permission: exit 1
-                state_dir.mkdir(parents=True, exist_ok=True)
-            _compile(app, repo, quiet)
-        local.load_topology(repo, deployment)  # refuse now what the backend could not run
-    from compiler.runtime.local.reconciler import ReconcilerOptions
-
-    options = ReconcilerOptions(reconcile_interval, reconcile_for, reconcile_cooldown) \
-        if _use_reconciler(reconcile, repo, quiet or child) else None
+    quiet, talk = output is OutputFormat.json or child, output is OutputFormat.text or child
+    state_dir = Path(state).resolve()
+    ready = local.prepare(
+        Path(app_dir), state_dir, Path(out).resolve() if out else state_dir / "repo",
+        images=images, no_images=no_images, compile=not no_compile, check=not child,
+        reconcile=reconcile, reconciler=local.ReconcilerOptions(
+            reconcile_interval, reconcile_for, reconcile_cooldown),
+        deployment=deployment, routing=routing, parallel=parallel, timeout=timeout,
+        on_event=lambda event: _tell(event, quiet, talk))
     if detach and not child:
-        _detach(app_dir, state_dir, repo, deployment, routing, parallel, timeout, inputs,
-                output, options)
+        gone = local.detach(ready.options)
+        _show(gone.result, output, bool(gone.result.summary.inputs))
+        if output is OutputFormat.text:
+            info = gone.result.reconciler
+            beside = f"; the reconciler: pid {info.pid}, log {info.log}" if info else ""
+            say(f"running in the background (pid {gone.pid}, log {gone.log}{beside}); "
+                f"stop it with: aisprint down --state {state_dir}")
         return
-    _serve(app, state_dir, repo, deployment, routing, parallel, timeout, files,
-           exit_when_done, output, child, options)
+    with _progress(not quiet and bool(ready.files)) as bar, local.Supervisor(
+            ready.options, detached=child, on_event=lambda e: _tell(e, quiet, talk, bar)) as run:
+        result = run.process(ready.files, settle=exit_when_done)
+        if not child:
+            _show(result, output, bool(ready.files))
+        if exit_when_done:
+            return
+        if not child and output is OutputFormat.text:
+            say(f"running (pid {os.getpid()}): drop files into "
+                f"{', '.join(result.inputs_folders)}; Ctrl-C stops")
+        run.wait()
+    if not child and output is OutputFormat.text:
+        say("stopped")
 
 
-def _serve(app: Path, state_dir: Path, repo: Path, deployment: str, routing: str,
-           parallel: int | None, timeout: float, files: list[Path], exit_when_done: bool,
-           output: OutputFormat, child: bool, options) -> None:
-    from compiler.runtime import local
-    from compiler.runtime.local.reconciler import Reconciler
-
-    for name in (SUMMARY_FILE, FAILED_FILE):
-        (state_dir / name).unlink(missing_ok=True)
-    stop = threading.Event()
-
-    def on_term(_signum, _frame):
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        topology = local.load_topology(repo, deployment)
-        metrics = local.open_metrics(state_dir, app_name=app.name)
-        services = [s.name for s in topology.services]
-        quiet = output is OutputFormat.json or child
-        talk = child or output is OutputFormat.text  # a child's talk goes to its log
-        reconciler = None
-        with _progress(not quiet and bool(files), services) as update:
-            def on_event(event) -> None:
-                update(event)
-                if talk and event.get("event") == "reloaded":
-                    say(f"{time.strftime('%H:%M:%S')} the deployment changed in {repo}: "
-                        f"reloaded (stopped {', '.join(event['stopped']) or 'nothing'}; "
-                        f"started {', '.join(event['started']) or 'nothing'})")
-                elif talk and event.get("event") == "error":
-                    say(f"{time.strftime('%H:%M:%S')} error: {event['error']}")
-
-            backend = local.LocalBackend(topology, state_dir, metrics, routing=routing,
-                                         max_parallel=parallel, timeout=timeout,
-                                         on_event=on_event)
-            try:
-                backend.start()
-                if options is not None:
-                    reconciler = Reconciler.start(repo, app if app.is_dir() else None,
-                                                  state_dir, options, app_name=app.name)
-                    backend.update_up_file(reconciler={"pid": reconciler.pid,
-                                                       "log": str(reconciler.log)})
-                    if not quiet:
-                        say(f"✓ reconciler running beside the backend (pid {reconciler.pid}, "
-                            f"a cycle every {options.interval:g} s, log {reconciler.log})")
-                since = time.time()
-                if files:
-                    backend.upload(files)
-                    while not backend.wait_idle(timeout=0.5) and not stop.is_set():
-                        pass
-                done = time.time()
-                if reconciler is not None and exit_when_done:
-                    # a cycle ending after the batch, so the summary holds its verdict
-                    reconciler.wait_cycles(len(reconciler.cycles()) + 1,
-                                           timeout=options.interval + 60)
-                summary = local.summarize_run(backend, since, len(files), done).to_json()
-                summary["state"] = str(state_dir)
-                summary["repo"] = str(repo)
-                summary["inputs_folder"] = [str(backend.buckets / s.inputs[0].path)
-                                            for s in backend.topology.entry_services()]
-                summary["reconciler"] = reconciler.to_json() if reconciler else None
-                (state_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2,
-                                                                 sort_keys=True) + "\n")
-                if not child:
-                    _report(summary, state_dir, output, bool(files))
-                if exit_when_done:
-                    return
-                if not child and output is OutputFormat.text:
-                    folders = ", ".join(summary["inputs_folder"])
-                    say(f"running (pid {os.getpid()}): drop files into {folders}; "
-                        "Ctrl-C stops")
-                reported = False
-                while not stop.wait(0.5):
-                    if reconciler is not None and not reported \
-                            and reconciler.exit_code() is not None:
-                        reported = True
-                        if talk:
-                            say(_reconciler_line(reconciler.to_json(), reconciler.last_line()))
-            except KeyboardInterrupt:
-                pass
-            finally:
-                if reconciler is not None:
-                    reconciler.stop()
-                backend.stop()
-        if not child and output is OutputFormat.text and not exit_when_done:
-            say("stopped")
-    except Exception as exc:
-        if child:
-            (state_dir / FAILED_FILE).write_text(json.dumps({"error": str(exc)}) + "\n")
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+def _tell(event, quiet: bool, talk: bool, bar=lambda _event: None) -> None:
+    """What happens while up runs: on stderr (a background child's goes to its log)."""
+    bar(event)
+    kind, now = event.get("event"), time.strftime("%H:%M:%S")
+    if kind == "compiled" and not quiet:
+        done = event["compiled"]
+        what = f"committed {done.commit[:12]}" if done.commit else \
+            f"unchanged at {done.head[:12]}"
+        say(f"✓ compiled {event['app']} ({done.files} files) into the git repository "
+            f"{done.repo}: {what}")
+    elif kind == "note" and not quiet:
+        say(f"note: {event['note']}")
+    elif kind == "reconciler-started" and not quiet:
+        say(f"✓ reconciler running beside the backend (pid {event['pid']}, a cycle every "
+            f"{event['interval']:g} s, log {event['log']})")
+    elif kind == "reloaded" and talk:
+        say(f"{now} the deployment changed in {event['repo']}: reloaded (stopped "
+            f"{', '.join(event['stopped']) or 'nothing'}; started "
+            f"{', '.join(event['started']) or 'nothing'})")
+    elif kind == "error" and talk:
+        say(f"{now} error: {event['error']}")
+    elif kind == "reconciler-exited" and talk:
+        say(_reconciler_line(event["status"], event["last_line"]))
 
 
-def _report(summary: dict, state_dir: Path, output: OutputFormat, processed: bool) -> None:
+def _show(result: local.UpResult, output: OutputFormat, processed: bool) -> None:
     if output is OutputFormat.json:
-        print(json.dumps(summary, indent=2, sort_keys=True))
+        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    elif text := _result_text(result, processed):
+        print(text)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool):
+    """Per-service bars (runs done / runs known) on a terminal; nothing otherwise."""
+    if not enabled or not use_colour(sys.stderr):
+        yield lambda _event: None
         return
-    if processed:
-        print(f"✓ {summary['inputs']} input(s) processed end to end in "
-              f"{summary['seconds']:.1f} s (metrics: {summary['metrics_store']})")
-        _print_summary(summary, state_dir)
-    if summary.get("reconciler"):
-        print(_reconciler_line(summary["reconciler"]))
+    # deferred: rich's progress bars are slow to import and only a terminal shows them
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    lock, tasks, known = threading.Lock(), {}, {}
+    with Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("runs {task.fields[failed]}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=False) as bar:
+        def add(name: str) -> None:
+            if name not in tasks:
+                tasks[name], known[name] = bar.add_task(name, total=0, failed=""), 0
 
-def _reconciler_line(info: dict, last_line: str = "") -> str:
-    """The reconciler in one line: where it runs, its log, and what its last cycle did."""
-    if not info["running"]:
-        why = f": {last_line}" if last_line else ""
-        return (f"✗ the reconciler (pid {info['pid']}) exited with code {info['exit_code']}"
-                f"{why} — see {info['log']}; the backend runs on without it")
-    last = info.get("last")
-    if last is None:
-        verdict = "no cycle yet"
-    elif last.get("commit"):
-        verdict = f"last cycle committed {last['commit'][:12]} ({', '.join(last['moves'])})"
-    elif last.get("status") == "failed":
-        verdict = f"last cycle failed: {last.get('error', '')}"
-    else:
-        verdict = f"last cycle {last['status']} at {(last.get('head') or 'nothing')[:12]}"
-    return (f"reconciler: pid {info['pid']}, a cycle every {info['interval']:g} s, "
-            f"{info['cycles']} cycle(s), {verdict}; log {info['log']}")
+        def update(event) -> None:
+            kind, name = event.get("event"), event.get("service")
+            with lock:
+                if kind == "starting":
+                    for each in event["services"]:
+                        add(each)
+                elif kind == "queued":
+                    add(name)
+                    known[name] += 1
+                    bar.update(tasks[name], total=known[name])
+                elif kind == "finished":
+                    add(name)
+                    bar.advance(tasks[name])
+                    if not event.get("ok"):
+                        bar.update(tasks[name], failed="(some failed)")
 
-
-def _detach(app_dir: str, state_dir: Path, repo: Path, deployment: str, routing: str,
-            parallel: int | None, timeout: float, inputs: Path | None,
-            output: OutputFormat, options) -> None:
-    from compiler.runtime import local
-
-    command = [sys.executable, "-m", "compiler.cli.main", "up", str(Path(app_dir).resolve()),
-               "--state", str(state_dir), "--out", str(repo), "--no-compile",
-               "--deployment", deployment, "--routing", routing, "--timeout", str(timeout),
-               "--detached-child"]
-    command += ["--images", str(Path(inputs).resolve())] if inputs else ["--no-images"]
-    if options is None:
-        command += ["--no-reconcile"]
-    else:
-        command += ["--reconcile", "--reconcile-interval", f"{options.interval:g}",
-                    "--reconcile-for", f"{options.violation_window:g}",
-                    "--reconcile-cooldown", f"{options.cooldown:g}"]
-    if parallel:
-        command += ["--parallel", str(parallel)]
-    for name in (SUMMARY_FILE, FAILED_FILE):
-        (state_dir / name).unlink(missing_ok=True)
-    log = state_dir / "up.log"
-    with open(log, "ab") as handle:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=handle,
-                                   stderr=handle, start_new_session=True)
-    (state_dir / "up.pid").write_text(f"{process.pid}\n")
-    while not (state_dir / SUMMARY_FILE).exists():
-        if process.poll() is not None or (state_dir / FAILED_FILE).exists():
-            tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-            raise local.local_error(
-                "AIS970", "the background backend stopped before it was ready: "
-                + (" | ".join(tail) or f"exit {process.returncode}"), f"see {log}",
-                log)
-        time.sleep(0.1)
-    summary = json.loads((state_dir / SUMMARY_FILE).read_text())
-    _report(summary, state_dir, output, bool(summary["inputs"]))
-    if output is OutputFormat.text:
-        info = summary.get("reconciler")
-        beside = f"; the reconciler: pid {info['pid']}, log {info['log']}" if info else ""
-        say(f"running in the background (pid {process.pid}, log {log}{beside}); "
-            f"stop it with: aisprint down --state {state_dir}")
+        yield update
 
 
 def down(
@@ -424,10 +213,7 @@ def down(
 
       aisprint down --state .aisprint/local
     """
-    from compiler.runtime.local import stop_backend
-
-    stopped = stop_backend(Path(state))
-    (Path(state) / "up.pid").unlink(missing_ok=True)
+    stopped = local.down(Path(state))
     if output is OutputFormat.json:
         print(json.dumps({"stopped": [{"pid": p, "what": w} for p, w in stopped]},
                          sort_keys=True))
@@ -436,6 +222,71 @@ def down(
         print(f"nothing running from {state}")
     for pid, what in stopped:
         print(f"✓ stopped {what} (pid {pid})")
+
+
+def _result_text(result: local.UpResult, processed: bool) -> str:
+    """The summary (when inputs were ``processed``), then the reconciler's line."""
+    lines = []
+    if processed:
+        summary = result.summary
+        lines.append(f"✓ {summary.inputs} input(s) processed end to end in "
+                     f"{summary.seconds:.1f} s (metrics: {summary.metrics_store})")
+        lines += _summary_lines(result)
+    if result.reconciler is not None:
+        lines.append(_reconciler_line(result.reconciler))
+    return "\n".join(lines)
+
+
+def _summary_lines(result: local.UpResult) -> list[str]:
+    summary = result.summary
+    lines = _table([("component", "jobs", "failed", "requests", "outputs", "mean s/request")]
+                   + [(c.unit, str(c.jobs), str(c.failed), str(c.sessions), str(c.outputs),
+                       _seconds(c.mean)) for c in summary.components])
+    if summary.paths:
+        verdicts = {True: "ok", False: "VIOLATED", None: "no data"}
+        lines += ["", *_table([("QoS constraint", "path", "mean s", "p95 s", "limit s", "")]
+                              + [(p.id, " -> ".join(p.components), _seconds(p.mean),
+                                  _seconds(p.p95), f"{p.limit:g}", verdicts[p.ok])
+                                 for p in summary.paths])]
+    lines += [f"✗ {f.service} failed on {f.input}: {f.error}" for f in summary.failures[:10]]
+    example = f", e.g. {summary.results[0]}" if summary.results else ""
+    lines += ["", f"{len(summary.results)} result file(s) under {result.state / 'buckets'}"
+                  f"{example}"]
+    return lines
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                     .rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def _reconciler_line(status: local.ReconcilerStatus, last_line: str = "") -> str:
+    """Where the reconciler runs, its log, and what its last cycle did (or why it exited)."""
+    if not status.running:
+        why = f": {last_line}" if last_line else ""
+        return (f"✗ the reconciler (pid {status.pid}) exited with code {status.exit_code}"
+                f"{why} — see {status.log}; the backend runs on without it")
+    last = status.last
+    if last is None:
+        verdict = "no cycle yet"
+    elif last.get("commit"):
+        verdict = f"last cycle committed {last['commit'][:12]} ({', '.join(last['moves'])})"
+    elif last.get("status") == "failed":
+        verdict = f"last cycle failed: {last.get('error', '')}"
+    else:
+        verdict = f"last cycle {last['status']} at {(last.get('head') or 'nothing')[:12]}"
+    return (f"reconciler: pid {status.pid}, a cycle every {status.interval:g} s, "
+            f"{status.cycles} cycle(s), {verdict}; log {status.log}")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from compiler.runtime import local
 from compiler.runtime import metrics as m
-from compiler.runtime.local import lifecycle
+from compiler.runtime.local import supervisor
 from tests.conftest import alive, shared_path
 
 PHOTOS = ("faces-1.jpg", "masked-img1.jpeg")  # one raises an alert, one does not
@@ -233,7 +233,7 @@ def test_up_detach_then_down_leaves_no_process(prepared_examples, tmp_path):
 def test_up_without_photos_says_what_to_pass(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AISPRINT_SHARED", str(tmp_path / "nowhere"))
-    monkeypatch.setattr(lifecycle, "default_images", lambda *a, **k: None)
+    monkeypatch.setattr(supervisor, "default_images", lambda *a, **k: None)
     from compiler.cli.main import app, run
 
     (tmp_path / "app").mkdir()

@@ -59,6 +59,9 @@ The package, in the order a run goes through it:
 * ``lifecycle`` — ``aisprint up`` / ``down`` around it: ``compile_into``, inputs, the metrics
   store, ``running_backend`` / ``stop_backend``;
 * ``reconciler`` — the ``aisprint reconcile --watch`` child beside the backend;
+* ``supervisor`` — ``aisprint up`` / ``down`` as a library: ``prepare`` (what runs),
+  ``Supervisor`` (the backend and its reconciler in this process, to the frozen ``UpResult``),
+  ``detach`` (the same in a background child), ``down``;
 * ``errors`` — ``LocalError``, the one error they raise.
 
 The names below are loaded from their module on first use, not on import: a worker is started
@@ -82,6 +85,9 @@ _EXPORTS = {
     "lifecycle": ("PHOTO_HINT", "Compiled", "compile_into", "default_images", "input_files",
                   "is_git_repository", "metrics_config", "open_metrics", "read_up_file",
                   "running_backend", "stop_backend"),
+    "reconciler": ("ReconcilerOptions", "ReconcilerStatus"),
+    "supervisor": ("Detached", "Prepared", "Supervisor", "UpOptions", "UpResult", "detach",
+                   "down", "prepare"),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -65,6 +65,12 @@ class JobRecord:
                 "error": self.error, "job_start": self.job_start, "job_end": self.job_end,
                 "outputs": list(self.outputs), "worker": self.worker}
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> JobRecord:
+        return cls(doc["service"], doc["unit"], doc["seq"], doc["input"], doc["session"],
+                   doc["ok"], doc["error"], doc["job_start"], doc["job_end"],
+                   tuple(doc["outputs"]), doc["worker"])
+
 
 Event = Mapping[str, Any]
 
@@ -328,7 +334,8 @@ class LocalBackend:
         self.reloads += 1
         self.update_up_file()
         self.notify()
-        self.on_event({"event": "reloaded", "stopped": changed, "started": added})
+        self.on_event({"event": "reloaded", "repo": str(self.topology.repo), "stopped": changed,
+                       "started": added})
 
     # -- running
     def _dispatch(self, state: _ServiceState, slot: int) -> None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -161,14 +162,40 @@ class Reconciler:
         crash-safe), then SIGKILL after ``grace``; returns the exit code."""
         return stop_process(self.process, grace)
 
-    def to_json(self) -> dict:
-        """For ``up.json`` and the summary."""
+    def status(self) -> ReconcilerStatus:
+        """Where it is now: running or not, and what its cycles did."""
         cycles = self.cycles()
-        code = self.exit_code()
-        return {"pid": self.pid, "log": str(self.log), "interval": self.options.interval,
-                "running": code is None, "exit_code": code, "cycles": len(cycles),
-                "commits": [c["commit"] for c in cycles if c.get("commit")],
-                "last": cycles[-1] if cycles else None}
+        return ReconcilerStatus(self.pid, self.log, self.options.interval, self.exit_code(),
+                                len(cycles), tuple(c["commit"] for c in cycles if c.get("commit")),
+                                cycles[-1] if cycles else None)
 
 
-__all__ = ["Reconciler", "ReconcilerOptions", "command", "cycles_in", "write_metrics_config"]
+@dataclass(frozen=True)
+class ReconcilerStatus:
+    """The reconciler beside the backend as ``aisprint up`` reports it (its summary)."""
+
+    pid: int
+    log: Path
+    interval: float  # seconds between cycles
+    exit_code: int | None  # None while it runs
+    cycles: int
+    commits: tuple[str, ...]  # the re-placements it committed, oldest first
+    last: Mapping[str, Any] | None  # its last cycle, as it logged it (``-o json``)
+
+    @property
+    def running(self) -> bool:
+        return self.exit_code is None
+
+    def to_json(self) -> dict:
+        return {"pid": self.pid, "log": str(self.log), "interval": self.interval,
+                "running": self.running, "exit_code": self.exit_code, "cycles": self.cycles,
+                "commits": list(self.commits), "last": self.last}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ReconcilerStatus:
+        return cls(doc["pid"], Path(doc["log"]), doc["interval"], doc["exit_code"],
+                   doc["cycles"], tuple(doc["commits"]), doc["last"])
+
+
+__all__ = ["Reconciler", "ReconcilerOptions", "ReconcilerStatus", "command", "cycles_in",
+           "write_metrics_config"]

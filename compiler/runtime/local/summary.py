@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from compiler.runtime.local.backend import JobRecord, LocalBackend
 from compiler.runtime.local.topology import Topology
@@ -63,6 +65,20 @@ class Summary:
                       for p in self.paths],
             "failures": [f.to_json() for f in self.failures],
             "results": list(self.results)}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Summary:
+        """The summary as ``to_json`` wrote it (a background backend's ``summary.json``)."""
+        return cls(
+            doc["seconds"], doc["inputs"],
+            tuple(ComponentSummary(c["unit"], c["service"], c["jobs"], c["failed"],
+                                   c["sessions"], c["outputs"], c["mean_seconds"])
+                  for c in doc["components"]),
+            tuple(PathSummary(p["id"], tuple(p["components"]), p["limit"], p["mean_seconds"],
+                              p["p95_seconds"], p["requests"], p["method"])
+                  for p in doc["paths"]),
+            tuple(JobRecord.from_json(f) for f in doc["failures"]), tuple(doc["results"]),
+            doc["metrics_store"])
 
 
 def summarize_run(backend: LocalBackend, since: float, inputs: int,
