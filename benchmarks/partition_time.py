@@ -27,7 +27,7 @@ MODELS = ("version-RFB-640.onnx", "version-RFB-320.onnx")
 
 
 def measure(path: Path, runs: int) -> dict:
-    from compiler.design import partition as core
+    from compiler.design import onnx_cut as core
 
     evaluate, write = [], []
     for _ in range(runs):

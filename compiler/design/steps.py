@@ -3,7 +3,7 @@
 1. ``design_annotations`` writes common_config/annotations.yaml from the annotations in
    src/ (the original tool's first step);
 2. ``design_partitions`` cuts the ONNX model of every ``partitionable_model`` component and
-   writes the halves as designs (``compiler.design.partitioner``).
+   writes the halves as designs (``compiler.design.component_partitions``).
 Both refuse an application that does not validate, and write nothing then.
 """
 
@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.design import partition
-from compiler.design.partitioner import partition_application
+from compiler.design import onnx_cut
+from compiler.design.component_partitions import partition_application
 from compiler.diagnostics import Diagnostic, Severity, diagnostic
 from compiler.errors import InvalidInput
 from compiler.load.annotations import annotations_yaml
@@ -60,7 +60,7 @@ def design_partitions(app_dir: str | os.PathLike[str], *, max_boundary_tensors: 
                       enabled: bool = True, progress=None):
     """Second step of ``aisprint design``: cut the ONNX model of every ``partitionable_model``
     component and write ``aisprint/designs/<c>/partition<i>_<n>/`` and
-    component_partitions.yaml (``compiler.design.partitioner``). Run after
+    component_partitions.yaml (``compiler.design.component_partitions``). Run after
     ``design_annotations``; raises InvalidInput (AIS901–AIS904) for models it cannot cut."""
     report = validate(app_dir)
     if not report.valid:
@@ -68,5 +68,5 @@ def design_partitions(app_dir: str | os.PathLike[str], *, max_boundary_tensors: 
     loaded = report.loaded
     return partition_application(
         loaded.app_dir, loaded.annotations, order=report.application.dag.components,
-        max_boundary_tensors=max_boundary_tensors or partition.DEFAULT_MAX_BOUNDARY,
+        max_boundary_tensors=max_boundary_tensors or onnx_cut.DEFAULT_MAX_BOUNDARY,
         enabled=enabled, progress=progress)

@@ -14,8 +14,8 @@ import onnx
 import pytest
 import yaml
 
-from compiler.design import partition as core
-from compiler.design.partitioner import boundary_sizes, partition_application
+from compiler.design import onnx_cut as core
+from compiler.design.component_partitions import boundary_sizes, partition_application
 from compiler.errors import InvalidInput
 from tests.conftest import REPO, shared_path
 from tests.design.models import branchy, branchy_dynamic_unsorted, two_inputs_two_outputs

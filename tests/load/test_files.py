@@ -190,7 +190,7 @@ def test_an_onnx_file_outside_the_component_is_refused_by_validate_and_design(
             assert code == 1 and at(out, main, "AIS525") == line
         assert tree_text(app) == before and MARKER not in before
     # the partitioner itself refuses too (defence in depth, whatever calls it)
-    from compiler.design.partitioner import partition_application
+    from compiler.design.component_partitions import partition_application
     from compiler.errors import InvalidInput
     from compiler.load.application import load_application
 
@@ -304,13 +304,13 @@ def test_a_utf8_bom_in_main_py_is_accepted(mask_app, tmp_path, capsys):
 
 def test_validate_rejects_everything_compile_reads(mask_app):
     """validate and compile read one list (scan_inputs): a refused input fails both."""
-    from compiler.compile import read_inputs
+    from compiler.compile import build
     from compiler.errors import InvalidInput
 
     os.mkfifo(mask_app / "oscarp" / "extra.yaml")
-    assert not api.validate(mask_app).valid
+    assert [d.code for d in api.validate(mask_app).diagnostics] == ["AIS007"]
     with pytest.raises(InvalidInput) as refused:
-        read_inputs(mask_app)
+        build(mask_app)
     assert [d.code for d in refused.value.diagnostics] == ["AIS007"]
 
 

@@ -1,7 +1,7 @@
 """Partition every ``partitionable_model`` component of an application into design folders.
 
 For a component whose ``main()`` carries ``partitionable_model(onnx_file=F, num_partitions=N)``
-the model ``src/<folder>/onnx/F`` is analysed (``compiler.design.partition``), the ``N`` best
+the model ``src/<folder>/onnx/F`` is analysed (``compiler.design.onnx_cut``), the ``N`` best
 cuts are kept and cut ``i`` becomes two design folders beside ``base``::
 
     aisprint/designs/<component>/partition<i>_1/   half 1: onnx/partition<i>_1.onnx
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from compiler.design import partition as core
+from compiler.design import onnx_cut as core
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.load import files
