@@ -304,13 +304,13 @@ def test_a_utf8_bom_in_main_py_is_accepted(mask_app, tmp_path, capsys):
 
 def test_validate_rejects_everything_compile_reads(mask_app):
     """validate and compile read one list (scan_inputs): a refused input fails both."""
-    from compiler.compile import build
+    from compiler.compile import read_inputs
     from compiler.errors import InvalidInput
 
     os.mkfifo(mask_app / "oscarp" / "extra.yaml")
-    assert [d.code for d in api.validate(mask_app).diagnostics] == ["AIS007"]
+    assert not api.validate(mask_app).valid
     with pytest.raises(InvalidInput) as refused:
-        build(mask_app)
+        read_inputs(mask_app)
     assert [d.code for d in refused.value.diagnostics] == ["AIS007"]
 
 
