@@ -20,6 +20,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from compiler.profile.campaign import profile_application  # noqa: E402
+
 SHARED = Path(os.environ.get("AISPRINT_SHARED", REPO.parent / "shared"))
 
 
@@ -28,8 +32,6 @@ def main() -> None:
     parser.add_argument("--images", type=Path, default=SHARED / "images")
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    from compiler.profile.campaign import profile_application
-
     with tempfile.TemporaryDirectory() as tmp:
         app = Path(tmp) / "mask_detection"
         shutil.copytree(REPO / "examples" / "mask_detection", app,

@@ -10,6 +10,10 @@ every configuration is both trained on and tested); with one, a seeded 20 % of t
 
 Features are those of ``compiler.load.learnt.features``: ``1/cores`` per instance and the
 parallelism; the target is the mean wall time per request of a run.
+
+numpy, scikit-learn, joblib and skl2onnx are imported by the functions that use them: together
+they take seconds to import, and the CLI imports this module at start-up (``aisprint profile``
+through ``compiler.profile.campaign``), so ``aisprint --help`` would pay for them.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.load.learnt import FEATURES, features
+from compiler.load.learnt import FEATURES, features, predict_onnx
 
 HOLD_OUT_RATIO = 0.2
 MAX_FOLDS = 5
 
 
 @dataclass(frozen=True)
-class Sample:
+class TimingSample:
     """One run: cores per instance, instances side by side, repetition, mean seconds/request."""
 
     cores: float
@@ -55,6 +59,7 @@ class FittedModel:
     n_runs: int = 0
 
     def predict(self, cores: float, parallelism: int = 1) -> float:
+        # deferred: slow to import (see the module docstring)
         import numpy as np
 
         return float(self.estimator.predict(np.asarray([features(cores, parallelism)]))[0])
@@ -62,6 +67,7 @@ class FittedModel:
 
 def techniques(seed: int) -> list[tuple[str, object, dict]]:
     """(name, estimator, grid), simplest first (ties go to the first)."""
+    # deferred: slow to import (see the module docstring)
     from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
     from sklearn.linear_model import Ridge
     from sklearn.tree import DecisionTreeRegressor
@@ -84,8 +90,9 @@ def mape(actual: Sequence[float], predicted: Sequence[float]) -> float:
     return sum(abs(a - p) / abs(a) for a, p in pairs) / len(pairs)
 
 
-def split(samples: Sequence[Sample], seed: int) -> tuple[list[int], list[int]]:
+def split(samples: Sequence[TimingSample], seed: int) -> tuple[list[int], list[int]]:
     """Indices of training and held-out runs (see the module docstring)."""
+    # deferred: slow to import (see the module docstring)
     import numpy as np
 
     n = len(samples)
@@ -105,8 +112,9 @@ def split(samples: Sequence[Sample], seed: int) -> tuple[list[int], list[int]]:
     return train, held
 
 
-def fit(samples: Sequence[Sample], *, seed: int = 1) -> FittedModel:
+def fit(samples: Sequence[TimingSample], *, seed: int = 1) -> FittedModel:
     """The best model of ``samples`` (at least one run)."""
+    # deferred: slow to import (see the module docstring)
     import numpy as np
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, KFold
@@ -159,16 +167,16 @@ def _round(value: float | None) -> float | None:
 def save(model: FittedModel, folder: Path) -> tuple[Path, Path | None, str]:
     """Write ``best.joblib`` and, when skl2onnx can convert it and ONNX Runtime agrees with
     scikit-learn, ``best.onnx``. Returns both paths and why the ONNX is missing, if it is."""
+    # deferred: slow to import (see the module docstring)
     import joblib
     import numpy as np
-
-    from compiler.load.learnt import predict_onnx
 
     folder.mkdir(parents=True, exist_ok=True)
     regressor = folder / "best.joblib"
     joblib.dump(model.estimator, regressor)
     target = folder / "best.onnx"
     try:
+        # deferred: slow to import (see the module docstring)
         from skl2onnx import convert_sklearn
         from skl2onnx.common.data_types import FloatTensorType
     except ImportError:

@@ -17,7 +17,11 @@ replicas.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import json
 import os
+import select
+import subprocess
 import sys
 import time
 import traceback
@@ -59,6 +63,8 @@ class UnitFailure(Exception):
 
 def _limit_onnxruntime(threads: int) -> None:
     try:
+        # deferred: only a worker needs ONNX Runtime (slow to import), and the campaign's
+        # process imports this module too
         import onnxruntime as ort
     except ImportError:
         return
@@ -77,8 +83,6 @@ def _limit_onnxruntime(threads: int) -> None:
 
 
 def _load_main(main_py: str) -> Callable:
-    import importlib.util
-
     main_py = str(Path(main_py).resolve())
     folder = str(Path(main_py).parent)
     sys.path.insert(0, folder)
@@ -109,8 +113,6 @@ def _serve(main_py: str, cpus: Sequence[int], threads: int, log: str
            ) -> None:  # pragma: no cover - runs in the worker process
     """The worker: JSON lines in on stdin, JSON lines out on the original stdout; whatever
     the component prints goes to ``log``."""
-    import json
-
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     handle = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(handle, 1)
@@ -157,8 +159,6 @@ class WorkerPool:
 
     def __init__(self, main_py: Path, *, parallelism: int, cores: int, cpus: Sequence[int],
                  log: Path, timeout: float = 600.0) -> None:
-        import subprocess
-
         self.timeout = timeout
         self.main_py = main_py
         self.log = log
@@ -176,9 +176,6 @@ class WorkerPool:
                 raise UnitFailure("load", f"importing {main_py} failed", message["detail"])
 
     def _read(self, index: int, deadline: float) -> dict:
-        import json
-        import select
-
         process = self.processes[index]
         while True:
             ready, _, _ = select.select([process.stdout], [], [],
@@ -205,9 +202,6 @@ class WorkerPool:
     def run(self, jobs: Sequence[Job], on_done: Callable[[JobResult], None] | None = None
             ) -> list[JobResult]:
         """Process every job (the next idle worker takes the next job); completion order."""
-        import json
-        import select
-
         pending = list(jobs)
         pending.reverse()
         busy: dict[int, tuple[Job, float]] = {}

@@ -13,7 +13,8 @@ from compiler.errors import InvalidInput
 from compiler.load.learnt import onnx_path, predict_onnx
 from compiler.load.oscarp import load_performance
 from compiler.placement.from_application import system_from_application
-from compiler.profile.campaign import RUNTIME_COLUMNS, profile_application
+from compiler.profile.campaign import profile_application
+from compiler.profile.outputs import RUNTIME_COLUMNS
 from tests.conftest import shared_path
 
 

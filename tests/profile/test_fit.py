@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from compiler.load.learnt import onnx_path, predict_onnx
-from compiler.profile.fit import Sample, fit, mape, save, split
+from compiler.profile.fit import TimingSample, fit, mape, save, split
 
 
 def amdahl(a=0.05, b=0.4, noise=0.02, cores=(1, 2, 4, 8), reps=3, seed=0):
     rng = np.random.default_rng(seed)
-    return [Sample(c, 1, r, (a + b / c) * (1 + rng.normal(0, noise)))
+    return [TimingSample(c, 1, r, (a + b / c) * (1 + rng.normal(0, noise)))
             for c in cores for r in range(1, reps + 1)]
 
 
@@ -42,7 +42,7 @@ def test_hold_out_is_the_last_repetition_of_every_configuration():
 
 
 def test_a_single_run_still_gives_a_model():
-    model = fit([Sample(2, 1, 1, 0.3)])
+    model = fit([TimingSample(2, 1, 1, 0.3)])
     assert model.holdout_mape is None and model.predict(2) == pytest.approx(0.3)
 
 

@@ -7,21 +7,21 @@ import pytest
 from compiler import api
 from compiler.load.oscarp import load_performance
 from compiler.placement.from_application import system_from_application
-from compiler.profile.campaign import (
-    Configuration,
-    RunRow,
-    Unit,
-    UnitReport,
+from compiler.profile.fit import TimingSample, fit, save
+from compiler.profile.learn import UnitReport
+from compiler.profile.measure import RunRow
+from compiler.profile.outputs import (
     dumps_json,
     merge_data_sizes,
     merge_performance_models,
     runtime_dataframe,
 )
-from compiler.profile.fit import Sample, fit, save
+from compiler.profile.plan import Configuration
+from compiler.profile.units import ProfiledUnit
 
 
 def report(name="mask-detector", demands=None):
-    unit = Unit(name, name, "base", None, ("VM-t3large",))
+    unit = ProfiledUnit(name, name, "base", None, ("VM-t3large",))
     return UnitReport(unit, (Configuration(1, 1),), (RunRow(1, 1, 0.5, 1, 1, 1),), 2, None,
                       True, 0.01, demands or {"VM-t3large": (2.0, 0.25)}, 0.3)
 
@@ -61,7 +61,7 @@ def test_runtime_dataframe_has_the_oscarp_columns_in_a_stable_order():
 
 
 def test_the_placement_evaluates_a_learnt_model_at_each_resources_cores(mask_app):
-    model = fit([Sample(c, 1, r, 0.02 + 0.2 / c) for c in (1, 2, 4) for r in (1, 2, 3)])
+    model = fit([TimingSample(c, 1, r, 0.02 + 0.2 / c) for c in (1, 2, 4) for r in (1, 2, 3)])
     folder = mask_app / "oscarp" / "learnt"
     save(model, folder)
     path = mask_app / "oscarp" / "performance_models.json"
