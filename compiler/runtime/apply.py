@@ -28,6 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from compiler.runtime.im import IMError
+from compiler.runtime.oscar import apply_services, desired_services, env_name
+
 CURRENT = "aisprint/deployments/current_deployment"
 Save = Callable[[], None]
 
@@ -52,8 +55,6 @@ def templates_of(tree: Mapping[str, bytes], patterns: tuple[str, ...] = (),
 def apply_templates(im, templates: Mapping[str, bytes], state: MutableMapping, save: Save,
                     actions: list[str], *, timeout: float, interval: float) -> None:
     """Make IM hold exactly ``templates``."""
-    from compiler.runtime.im import IMError
-
     infras: dict = state.setdefault("infrastructures", {})
     pending = state.get("pending")
     if pending:  # a create was posted by a cycle that died before recording its answer
@@ -129,8 +130,6 @@ def services_of(tree: Mapping[str, bytes], patterns: tuple[str, ...] = (),
                 deployment: str = CURRENT) -> tuple:
     """The OSCAR services the deployment's FDL asks for, on the clusters matching
     ``patterns``; scripts are read from the same commit."""
-    from compiler.runtime.oscar import desired_services
-
     path = f"{deployment}/oscar/fdl.yaml"
     if path not in tree:
         return ()
@@ -172,8 +171,6 @@ def apply_oscar(tree: Mapping[str, bytes], state: MutableMapping, save: Save,
     """Make the OSCAR clusters run the commit's FDL. Endpoints: ``$OSCAR_ENDPOINT_<CLUSTER>``,
     else the ``oscar_endpoint`` output of the IM infrastructure of the same name; credentials
     from the environment (``oscar.credentials_from_env``)."""
-    from compiler.runtime.oscar import apply_services, env_name
-
     desired = services_of(tree, patterns)
     clusters: dict = state.setdefault("oscar", {})
     for cluster in sorted({s.cluster for s in desired}):

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from compiler.runtime.im.client import IMClient, IMError
+from compiler.write import write_atomically
 
 INFRAS_FILE = "infras.yaml"
 
@@ -72,8 +73,6 @@ def read_infras(path: Path) -> dict[str, Deployed]:
 
 
 def write_infras(path: Path, deployed: dict[str, Deployed]) -> None:
-    from compiler.write import write_atomically
-
     data = {d.name: [d.url, d.state, d.message] for d in deployed.values()}
     write_atomically(path, yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
 

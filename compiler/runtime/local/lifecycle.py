@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from compiler.gitops.repo import Reader
+from compiler.gitops.workflow import commit
 from compiler.runtime.local.backend import UP_FILE
 from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.processes import (
@@ -18,7 +20,13 @@ from compiler.runtime.local.processes import (
     _cmdline,
     _terminate,
 )
-from compiler.runtime.metrics import MetricsConfig, MetricsSource
+from compiler.runtime.metrics import (
+    InfluxV1Source,
+    MetricsConfig,
+    MetricsSource,
+    load_config,
+    open_source,
+)
 
 
 def read_up_file(state_dir: Path) -> dict | None:
@@ -115,9 +123,6 @@ def compile_into(app_dir: Path, out: Path) -> Compiled:
     through the GitOps writer (``compiler.gitops.workflow.commit``), which keeps the work
     tree — what the backend reads — in step with the branch. An unchanged application
     makes no commit."""
-    from compiler.gitops.repo import Reader
-    from compiler.gitops.workflow import commit
-
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / ".git").exists():
         raise local_error("AIS956", f"{out} holds files but is not a git repository (an older "
@@ -153,8 +158,6 @@ def metrics_config(state_dir: Path, app_name: str = "",
     """Where the backend writes its metrics: InfluxDB when the INFLUX_* environment names one,
     else the embedded store ``<state>/metrics.sqlite`` (given as a path, so a reconciler with
     another state folder reads the same store)."""
-    from compiler.runtime.metrics import load_config
-
     config = load_config(None, environ, app_name=app_name)
     if config.backend == "embedded" and not config.store:
         config = replace(config, store=str(Path(state_dir).resolve() / "metrics.sqlite"))
@@ -165,8 +168,6 @@ def open_metrics(state_dir: Path, app_name: str = "",
                  environ: Mapping[str, str] | None = None) -> MetricsSource:
     """InfluxDB when the INFLUX_* environment names one (its database created when it is
     InfluxDB 1.x), else the embedded store in the state folder."""
-    from compiler.runtime.metrics import InfluxV1Source, open_source
-
     source = open_source(metrics_config(state_dir, app_name, environ),
                          state_dir=Path(state_dir), environ=environ)
     if isinstance(source, InfluxV1Source):
