@@ -81,6 +81,28 @@ def test_the_sdk_writes_the_ams_point_with_its_session(tmp_path):
     assert point.job_duration == pytest.approx(record["job_duration"])
 
 
+def test_a_background_backends_result_reads_back_as_it_was_written(tmp_path):
+    """`up -d` renders what its child wrote to summary.json: the same UpResult, failures,
+    unmeasured paths and the reconciler's last cycle included."""
+    failure = local.JobRecord("mask-detector", "mask-detector", 3, "in/a.jpg", "s1", False,
+                              "exit 1", 10.5, 11.25, (), 4242)
+    summary = local.Summary(
+        2.5, 2, (local.ComponentSummary("mask-detector", "mask-detector", 2, 1, 2, 1, 0.125),),
+        (local.PathSummary("L1/c1", ("a", "b"), 1.0, 1.5, 2.0, 2, "end_to_end"),
+         local.PathSummary("L1/c2", ("b",), 1.0, None, None, 0, "local")),
+        (failure,), ("out/x.json",), "EmbeddedStore")
+    status = local.ReconcilerStatus(77, tmp_path / "r.log", 5.0, None, 3, ("abc",),
+                                    {"status": "unchanged", "head": "abc"})
+    result = local.UpResult(summary, tmp_path, tmp_path / "repo", ("/b/in",), status)
+    doc = json.loads(json.dumps(result.to_json()))
+    assert local.UpResult.from_json(doc) == result
+    assert [p["ok"] for p in doc["paths"]] == [False, None]  # 1.5 s over its 1 s limit
+    assert doc["reconciler"]["running"] and doc["failures"][0]["worker"] == 4242
+    assert doc["inputs_folder"] == ["/b/in"] and doc["state"] == str(tmp_path)
+    gone = local.ReconcilerStatus.from_json({**doc["reconciler"], "exit_code": 1})
+    assert not gone.running
+
+
 def test_a_missing_deployment_is_a_diagnostic(tmp_path):
     (tmp_path / "aisprint" / "deployments" / "base").mkdir(parents=True)
     with pytest.raises(local.LocalError) as err:

@@ -17,8 +17,8 @@ from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.processes import (
     RECONCILER_COMMAND,
     WORKER_MODULE,
-    _cmdline,
-    _terminate,
+    command_line,
+    terminate,
 )
 from compiler.runtime.metrics import (
     InfluxV1Source,
@@ -41,7 +41,7 @@ def running_backend(state_dir: Path) -> dict | None:
     data = read_up_file(state_dir)
     if not data or not isinstance(data.get("pid"), int) or data["pid"] == os.getpid():
         return None
-    line = _cmdline(data["pid"])
+    line = command_line(data["pid"])
     return data if line is not None and ("aisprint" in line or "compiler" in line
                                          or line == "") else None
 
@@ -54,24 +54,24 @@ def stop_backend(state_dir: Path, timeout: float = 15.0) -> list[tuple[int, str]
     data = read_up_file(state_dir) or {}
     stopped: list[tuple[int, str]] = []
     workers = [p for p in data.get("workers") or [] if isinstance(p, int)
-               and WORKER_MODULE in (_cmdline(p) or "")]
+               and WORKER_MODULE in (command_line(p) or "")]
     reconciler = (data.get("reconciler") or {}).get("pid") \
         if isinstance(data.get("reconciler"), Mapping) else None
-    if not (isinstance(reconciler, int) and RECONCILER_COMMAND in (_cmdline(reconciler) or "")):
+    if not (isinstance(reconciler, int) and RECONCILER_COMMAND in (command_line(reconciler) or "")):
         reconciler = None
     main = data.get("pid")
     if isinstance(main, int) and main != os.getpid():
-        line = _cmdline(main)
+        line = command_line(main)
         if line is not None and ("aisprint" in line or "compiler" in line or line == ""):
-            _terminate(main, timeout)
+            terminate(main, timeout)
             stopped.append((main, "backend"))
     for pid in workers:  # the backend stops its workers; any left are stopped here
-        if _cmdline(pid) is not None:
-            _terminate(pid, 5)
+        if command_line(pid) is not None:
+            terminate(pid, 5)
         stopped.append((pid, "worker"))
     if reconciler is not None:  # the backend stops the reconciler it started; else here
-        if _cmdline(reconciler) is not None:
-            _terminate(reconciler, 10)
+        if command_line(reconciler) is not None:
+            terminate(reconciler, 10)
         stopped.append((reconciler, "reconciler"))
     (Path(state_dir) / UP_FILE).unlink(missing_ok=True)
     return stopped

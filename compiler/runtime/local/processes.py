@@ -106,7 +106,7 @@ class Worker:
         self._log.close()
 
 
-def _cmdline(pid: int) -> str | None:
+def command_line(pid: int) -> str | None:
     """The command line of a live process, "" when it cannot be read, None when gone."""
     try:
         os.kill(pid, 0)
@@ -131,13 +131,13 @@ def _wait_gone(pids: Sequence[int], timeout: float) -> list[int]:
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if _cmdline(p) is not None]
+        alive = [p for p in alive if command_line(p) is not None]
         if alive:
             time.sleep(0.05)
     return alive
 
 
-def _terminate(pid: int, grace: float) -> None:
+def terminate(pid: int, grace: float) -> None:
     """SIGTERM, then SIGKILL when ``pid`` outlives ``grace`` seconds."""
     os.kill(pid, signal.SIGTERM)
     if _wait_gone([pid], grace):

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler.gitops.swap import failing_as
 from compiler.runtime.local.backend import UP_FILE, Event, LocalBackend
 from compiler.runtime.local.errors import local_error
 from compiler.runtime.local.lifecycle import (
@@ -45,6 +44,7 @@ from compiler.runtime.local.lifecycle import (
 from compiler.runtime.local.reconciler import Reconciler, ReconcilerOptions, ReconcilerStatus
 from compiler.runtime.local.summary import Summary, summarize_run
 from compiler.runtime.local.topology import DEFAULT_DEPLOYMENT, load_topology
+from compiler.write import failing_as
 
 SUMMARY_FILE = "summary.json"  # the result, written once the inputs are processed
 FAILED_FILE = "failed.json"  # a background child that failed says why here
