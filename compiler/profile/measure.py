@@ -26,7 +26,13 @@ from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.model import Application
 from compiler.profile.plan import CampaignPlan, Configuration
-from compiler.profile.runner import Job, JobResult, UnitFailure, WorkerPool, actual_parallelism
+from compiler.profile.runner import (
+    JobResult,
+    UnitFailure,
+    WorkerJob,
+    WorkerPool,
+    actual_parallelism,
+)
 from compiler.profile.units import ProfiledUnit
 
 # (runs done, runs in all, the unit running)
@@ -146,12 +152,12 @@ def run_unit(unit: ProfiledUnit, inputs: Sequence[Path], configs: Sequence[Confi
     for c_index, config in enumerate(configs, 1):
         with WorkerPool(unit.main_py, parallelism=config.parallelism, cores=config.cores,
                         cpus=cpus, log=home / "worker.log", timeout=timeout) as pool:
-            pool.run([Job(("warm", w), str(inputs[w % len(inputs)]),
-                          str(home / "warm" / str(w))) for w in range(config.parallelism)])
+            pool.run([WorkerJob(("warm", w), str(inputs[w % len(inputs)]),
+                                str(home / "warm" / str(w))) for w in range(config.parallelism)])
             for rep in range(1, repetitions + 1):
                 keep = c_index == 1 and rep == 1
                 base = home / ("sent" if keep else f"c{c_index}r{rep}")
-                jobs = [Job((rep, i), str(path), str(base / f"{i:05d}"))
+                jobs = [WorkerJob((rep, i), str(path), str(base / f"{i:05d}"))
                         for i, path in enumerate(inputs)]
                 results = sorted(pool.run(jobs), key=lambda r: r.key)
                 zero = min(r.start for r in results)

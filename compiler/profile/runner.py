@@ -35,7 +35,7 @@ POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
-class Job:
+class WorkerJob:
     key: tuple  # (repetition, input index), echoed back
     input: str
     output: str
@@ -199,12 +199,12 @@ class WorkerPool:
         except OSError:
             return ""
 
-    def run(self, jobs: Sequence[Job], on_done: Callable[[JobResult], None] | None = None
+    def run(self, jobs: Sequence[WorkerJob], on_done: Callable[[JobResult], None] | None = None
             ) -> list[JobResult]:
         """Process every job (the next idle worker takes the next job); completion order."""
         pending = list(jobs)
         pending.reverse()
-        busy: dict[int, tuple[Job, float]] = {}
+        busy: dict[int, tuple[WorkerJob, float]] = {}
         done: list[JobResult] = []
         while len(done) < len(jobs):
             for index in range(len(self.processes)):
