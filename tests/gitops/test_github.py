@@ -648,7 +648,10 @@ def test_markdown_from_the_artifact_cannot_break_out(tmp_path, fake_github):
                 if c.type in ("link_open", "image")]
     fences = [t for t in tokens if t.type == "fence"]
     assert [f.info for f in fences] == ["mermaid", "diff"]
-    assert fences[1].content == github.safe_code(BREAKOUT)  # the whole diff, inside its block
+    # the whole diff, inside its block: no run of backticks left to close it, no \r
+    assert fences[1].content == (
+        "x\n\u02cb\u02cb\u02cb\u02cb\n</details>\n\n@acme/admins <img src=x onerror=alert(1)>\n"
+        "\u02cb\u02cb\u02cb\n\ufffd\u02cb\u02cb\u02cb\n")
     assert "\r" not in body and "click n0" not in fences[0].content.split("\n", 2)[-1].split(
         '"')[0]
 
