@@ -79,7 +79,7 @@ def mutate(data, draw):
     return data
 
 
-def check_cli(app):
+def check_cli(app) -> int:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         code = run(cli, ["validate", str(app), "--output", "json"])
@@ -89,6 +89,7 @@ def check_cli(app):
     if code == 1:
         assert report["summary"]["errors"] >= 1
         assert all(d["file"] and d["message"] and d["code"] for d in report["diagnostics"])
+    return code
 
 
 @pytest.fixture(scope="module")
@@ -140,5 +141,5 @@ def test_text_mutations_never_crash(workspace, data):
 
 def test_workspace_restored_is_valid(workspace):
     app, _ = workspace
-    check_cli(app)
+    assert check_cli(app) == 0  # every mutation was undone: the example validates again
     shutil.rmtree(app / "src" / "mask-alert" / "__pycache__", ignore_errors=True)
