@@ -25,12 +25,12 @@ from compiler.compile import build  # noqa: E402
 from compiler.gitops.message import compile_message  # noqa: E402
 from compiler.gitops.repo import DeployTarget, Reader, write  # noqa: E402
 from compiler.runtime.im import IMClient, RetryPolicy, load_auth  # noqa: E402
-from compiler.runtime.im.server import find_im_python, install_im, start_im_server  # noqa: E402
+from compiler.runtime.im.server import start_im_server  # noqa: E402
 from compiler.runtime.metrics import ExecutionTimePoint, InfluxV1Source  # noqa: E402
 from compiler.runtime.metrics.influxd import start_influxd  # noqa: E402
 from compiler.runtime.reconcile import Settings, reconcile_once  # noqa: E402
 from compiler.runtime.triggers import Policy  # noqa: E402
-from compiler.verify import find_custom_types  # noqa: E402
+from compiler.tools import find_custom_types, find_im_python, install_im  # noqa: E402
 from tests.conftest import copy_example  # noqa: E402
 from tests.runtime.oscar_stub import OscarStub, serve  # noqa: E402
 

@@ -153,6 +153,10 @@ CODES: dict[str, CodeInfo] = {
     "AIS903": _e("partition-no-cut", "The model has no valid cut: no split into two halves with few enough boundary tensors and work on both sides."),
     "AIS904": _e("partition-count-invalid", "num_partitions of partitionable_model is not a positive whole number."),
     "AIS905": _w("partition-fewer-cuts", "Fewer Pareto-optimal cuts exist than num_partitions asks for; only those are written."),
+    # emitted files checked by their consumers (aisprint compile --check)
+    "AIS906": _e("emitted-file-rejected", "An emitted file is rejected by the tool that consumes it (tosca-parser, IM's TOSCA translation, oscar-python, helm, kubernetes-validate) or by its JSON Schema: the compiler wrote something its consumer cannot use."),
+    "AIS907": CodeInfo("check-skipped", Severity.INFO, "A check of emitted files did not run because its tool or data was not found (helm, an IM installation, IM's custom_types.yaml); the message says what to install, pass or set."),
+    "AIS908": _e("tool-not-usable", "A tool or data file named by a command-line option or an environment variable (--tosca-types, AISPRINT_TOSCA_TYPES, AISPRINT_HELM, AISPRINT_TOSCA_ARTIFACTS) does not exist or is not what it should be."),
     # profiling (aisprint profile)
     "AIS921": _e("profile-no-inputs", "There are no input files to profile the application with."),
     "AIS922": _e("profile-no-entry-point", "A component has no main.py to profile (neither a design nor src/<folder>/main.py)."),

@@ -13,7 +13,9 @@ from typing import Protocol
 import yaml
 
 from compiler.design.deployments import DeploymentView
+from compiler.diagnostics import Diagnostic
 from compiler.model import Application
+from targets.check import CompiledTree
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class Emitter(Protocol):
 
     def emit(self, context: EmitContext) -> Mapping[str, bytes]:
         """Relative path (POSIX) -> file content."""
+        ...
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        """What the consumers of this target's files in ``tree`` say of them (AIS906), and the
+        checks that could not run for want of a tool (AIS907); run by ``compile --check``."""
         ...
 
 

@@ -22,15 +22,23 @@ and, per deployment, what runs the monitoring of the application:
   path constraint (the sum of its components), with the limits as thresholds, in InfluxQL.
 
 Nothing QoS-related is written when no component has an ``exec_time`` annotation.
+
+Checked: the QoS files and the dashboard against their JSON Schemas, ``telegraf.conf`` by a
+TOML parser (the dashboards' InfluxQL runs against a real influxd in the tests).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 
+from compiler.diagnostics import Diagnostic
 from targets import EmitContext, dump_yaml, slug
+from targets.check import CompiledTree, rejected, schema_problems
 
 ORG = "ai-sprint"
+QOS_FILE = re.compile(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$")
 
 
 def bucket(app_name: str) -> str:
@@ -164,6 +172,20 @@ class AmsEmitter:
         files["aisprint/deployments/multi_cluster_qos_constraints.yaml"] = dump_yaml(
             {"System": {"Deployments": multi}})
         return files
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        found: list[Diagnostic] = []
+        for path, data in sorted(tree.files.items()):
+            if QOS_FILE.search(path):
+                found += schema_problems(path, data, "qos_constraints")
+            elif path.endswith("/ams/grafana_dashboard.json"):
+                found += schema_problems(path, data, "grafana_dashboard")
+            elif path.endswith("/ams/telegraf.conf"):
+                try:
+                    tomllib.loads(data.decode())
+                except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                    found.append(rejected(path, f"not valid TOML: {exc}"))
+        return tuple(found)
 
 
 EMITTER = AmsEmitter()

@@ -3,15 +3,19 @@ optimal and current deployments, ``production_deployment.yaml`` (the seed's form
 
 The base deployment keeps the application's DAG byte for byte; the others, ``deployment1..N``
 of the design space included, get the DAG rewritten over their units (a partitioned component
-becomes its chain of partitions).
+becomes its chain of partitions). Both are checked against their JSON Schemas.
 """
 
 from __future__ import annotations
 
+from compiler.diagnostics import Diagnostic
 from compiler.placement.production import ProductionRow, partition_key, production_document
 from targets import EmitContext, dump_yaml
+from targets.check import CompiledTree, schema_problems
 
 WITH_PRODUCTION = ("optimal_deployment", "current_deployment")
+SCHEMAS = {"application_dag.yaml": "application_dag",
+           "production_deployment.yaml": "production_deployment"}
 
 
 def production_rows(units) -> list[ProductionRow]:
@@ -45,6 +49,11 @@ class DeploymentTreeEmitter:
                     replicas=replicas_of(view.units), feasible=context.feasible,
                     deployment_name=view.name))
         return files
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        return tuple(problem for path, data in sorted(tree.files.items())
+                     if path.rsplit("/", 1)[-1] in SCHEMAS
+                     for problem in schema_problems(path, data, SCHEMAS[path.rsplit("/", 1)[-1]]))
 
 
 EMITTER = DeploymentTreeEmitter()

@@ -7,15 +7,23 @@ Images are named ``<component>_<design>_<arch>`` (amd64/arm64 from the resources
 run on); `toscarizer docker` builds and pushes them and records them in
 ``aisprint/designs/containers.yaml``. A unit that may run on a NativeCloudFunction layer also
 gets ``Dockerfile.aws`` (the AWS Lambda image: Telegraf + FaaS Supervisor, ``start.sh``).
+
+Checked (no image is built): every context holds what its Dockerfiles run — ``script.sh``
+(written by the design tree), the SDK, and for ``Dockerfile.aws`` ``start.sh`` and a Telegraf
+configuration that parses as TOML.
 """
 
 from __future__ import annotations
 
+import tomllib
 from importlib import resources
+from posixpath import dirname
 
 from compiler.design.deployments import design_units
+from compiler.diagnostics import Diagnostic
 from targets import EmitContext
 from targets.ams import telegraf_conf
+from targets.check import CompiledTree, rejected
 
 BASE_IMAGE = "python:3.11-slim"
 TELEGRAF_VERSION = "1.18.3"  # what the AI-SPRINT Lambda images ran
@@ -120,6 +128,22 @@ class DockerEmitter:
                 files[f"{folder}/start.sh"] = start_sh()
                 files[f"{folder}/telegraf-lambda.conf"] = telegraf_conf(app.name)
         return files
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        found = []
+        wanted = {"Dockerfile": ("script.sh", "aisprint/__init__.py"),
+                  "Dockerfile.aws": ("script.sh", "aisprint/__init__.py", "start.sh",
+                                     "telegraf-lambda.conf")}
+        for path, _ in tree.matching(lambda path: path.startswith("aisprint/designs/")):
+            needs = wanted.get(path.rsplit("/", 1)[-1], ())
+            found += [rejected(path, f"its build context has no {need}") for need in needs
+                      if f"{dirname(path)}/{need}" not in tree.files]
+            if path.endswith("/telegraf-lambda.conf"):
+                try:
+                    tomllib.loads(tree.files[path].decode())
+                except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                    found.append(rejected(path, f"not valid TOML: {exc}"))
+        return tuple(found)
 
 
 EMITTER = DockerEmitter()

@@ -11,12 +11,15 @@ annotation asks for the matching shield):
 Values only SCONE tooling knows (the MRENCLAVE measured by ``sconify_image``, the FSPF key and
 tag) are ``${VARIABLE}`` references, filled in when the session is posted to CAS; secrets CAS
 creates are ``$$SCONE::name$$`` references. ``predecessor`` is left empty (a first session):
-the runtime sets it to the hash CAS returned when it updates a session.
+the runtime sets it to the hash CAS returned when it updates a session. Each session is
+checked against its JSON Schema.
 """
 
 from __future__ import annotations
 
+from compiler.diagnostics import Diagnostic
 from targets import EmitContext, dump_yaml, slug
+from targets.check import CompiledTree, schema_problems
 from targets.tosca import env_ref
 
 
@@ -80,6 +83,10 @@ class SconeEmitter:
                     path = f"aisprint/deployments/{view.name}/scone/{slug(unit.name)}.yaml"
                     files[path] = dump_yaml(session(app.name, unit, *flags))
         return files
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
+        return tuple(problem for path, data in tree.matching(lambda path: "/scone/" in path)
+                     for problem in schema_problems(path, data, "scone_session"))
 
 
 EMITTER = SconeEmitter()

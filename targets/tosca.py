@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 
 from compiler.design.deployments import DeploymentView, Unit
-from compiler.model import Application, LayerType
 from compiler.diagnostics import Diagnostic
+from compiler.model import Application, LayerType
 from compiler.secrets import physical_reference
 from targets import EmitContext, dump_yaml, slug
 from targets.check import CompiledTree

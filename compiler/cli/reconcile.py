@@ -100,7 +100,7 @@ def reconcile(
     im = None
     if im_url:
         from compiler.runtime.im import IMClient, load_auth
-        from compiler.verify import find_custom_types
+        from compiler.tools import find_custom_types
 
         im = IMClient(im_url, load_auth(im_auth), custom_types=find_custom_types(tosca_types))
     metrics = open_source(load_config(Path(metrics_config) if metrics_config else None),

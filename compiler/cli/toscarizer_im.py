@@ -47,7 +47,7 @@ def _im_folder(application_dir: str | None, base: bool, optimal: bool) -> Path:
 def _client(im_url: str, im_auth: str | None, verify: bool, tosca_types: str | None = None,
             local_imports: bool = False):
     from compiler.runtime.im import IMClient, load_auth
-    from compiler.verify import find_custom_types
+    from compiler.tools import find_custom_types
 
     return IMClient(im_url, load_auth(im_auth), custom_types=find_custom_types(tosca_types),
                     local_imports=local_imports, verify_tls=verify)

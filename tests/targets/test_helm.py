@@ -12,8 +12,7 @@ from jsonschema import Draft7Validator
 
 import targets
 from compiler.compile import build
-from compiler.verify import verify_helm_chart
-from targets.helm import EMITTER
+from targets.helm import EMITTER, chart_problems
 from tests.targets.context import context
 from tests.targets.golden import assert_golden
 
@@ -37,7 +36,7 @@ def test_every_chart_lints_renders_and_validates(charts, helm):
         list(charts["smart_city"].glob("*/helm/*/Chart.yaml"))
     assert len(found) == 6  # base, optimal, current for both examples
     for chart in found:
-        assert verify_helm_chart(chart.parent, helm) == [], chart
+        assert chart_problems(chart.parent, helm) == [], chart
 
 
 @pytest.mark.integration
@@ -48,11 +47,11 @@ def test_a_broken_chart_is_rejected(charts, helm, tmp_path):
     first = next(iter(values["components"].values()))
     first["replicas"] = "two"
     (chart / "values.yaml").write_text(yaml.safe_dump(values))
-    assert verify_helm_chart(chart, helm)
+    assert chart_problems(chart, helm)
     first["replicas"] = 1
     first["resources"]["limits"]["cpu"] = {"lots": True}
     (chart / "values.yaml").write_text(yaml.safe_dump(values))
-    assert verify_helm_chart(chart, helm)
+    assert chart_problems(chart, helm)
 
 
 def test_values_carry_the_placement(charts):
@@ -147,7 +146,7 @@ def test_the_chart_lints_renders_and_validates(emitted, helm, tmp_path):
         if path.startswith(CHART.format("optimal_deployment")):
             (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / path).write_bytes(data)
-    assert verify_helm_chart(tmp_path / CHART.format("optimal_deployment"), helm) == []
+    assert chart_problems(tmp_path / CHART.format("optimal_deployment"), helm) == []
 
 
 def test_golden(emitted, request):

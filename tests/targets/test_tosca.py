@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from compiler.verify import find_custom_types, verify_tosca
 from targets.tosca import EMITTER
-from tests.conftest import SHARED
+from targets.tosca_check import tosca_parser_problems
+from tests.conftest import shared_path
 from tests.targets.context import context
 from tests.targets.golden import assert_golden
 
@@ -134,12 +134,10 @@ def test_cluster_secrets_are_references(files):
 
 
 def test_tosca_parser_accepts_every_template(files):
-    custom_types = find_custom_types(SHARED / "tosca-types")
-    if custom_types is None:
-        pytest.skip("needs ../shared/tosca-types/custom_types.yaml")
+    custom_types = shared_path("tosca-types", "custom_types.yaml")
     for path in ("base", "optimal_deployment"):
         for layer in (1, 2, 3):
-            assert verify_tosca(files[IM.format(path, layer)], custom_types) == []
+            assert tosca_parser_problems(files[IM.format(path, layer)], custom_types) == []
 
 
 def test_golden(files, request):

@@ -8,7 +8,10 @@ import pytest
 import yaml
 
 from compiler.compile import build
-from compiler.verify import find_custom_types, verify_artifacts, verify_tosca
+from compiler.tools import find_custom_types
+from compiler.verify import check_artifacts
+from targets.check import CheckTools
+from targets.tosca_check import tosca_parser_problems
 from tests.conftest import SHARED
 
 
@@ -28,11 +31,11 @@ def custom_types():
 @pytest.mark.integration
 def test_every_emitted_file_passes_its_consumer(artifacts, custom_types, im_python, helm):
     """tosca-parser and IM's own TOSCA→RADL translation, oscar-python, helm, the schemas."""
+    tools = CheckTools(custom_types=custom_types, helm=helm, im_python=im_python)
     for name, files in artifacts.items():
-        problems, notes = verify_artifacts(files, custom_types=custom_types, helm=helm,
-                                           im_python=im_python)
-        assert problems == [], (name, problems[:3])
-        assert notes == []
+        report = check_artifacts(files, tools)
+        assert report.rejected == (), (name, report.rejected[:3])
+        assert report.skipped == ()
         assert any("/im/" in p for p in files) and any(p.endswith("fdl.yaml") for p in files)
 
 
@@ -42,8 +45,8 @@ def test_tosca_parser_really_rejects_broken_templates(artifacts, custom_types):
     service = next(k for k in template["topology_template"]["node_templates"]
                    if k.startswith("oscar_service"))
     template["topology_template"]["node_templates"][service]["properties"]["expose_service"] = {}
-    assert any("UnknownFieldError" in p for p in verify_tosca(yaml.safe_dump(template),
-                                                              custom_types))
+    assert any("UnknownFieldError" in p for p in tosca_parser_problems(yaml.safe_dump(template),
+                                                                       custom_types))
 
 
 def test_one_cluster_per_layer_sized_from_the_placement(artifacts):
@@ -106,8 +109,9 @@ def test_schema_checks_catch_broken_outputs(artifacts):
                                                   b"executionLayer: first")
     qos = "aisprint/deployments/base/ams/qos_constraints_L1.yaml"
     files[qos] = files[qos].replace(b"threshold: 20", b"threshold: -20")
-    problems, _ = verify_artifacts(files, custom_types=None)
-    assert {path for path, _ in problems} == {production, qos}
+    report = check_artifacts(files, CheckTools())
+    assert {d.location.file for d in report.rejected} == {production, qos}
+    assert all(d.code == "AIS906" for d in report.rejected)
 
 
 def test_serverless_units_exchange_data_through_s3(artifacts):

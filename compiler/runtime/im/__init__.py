@@ -1,6 +1,7 @@
 """The Infrastructure Manager: ``client`` (its REST API), ``deploy`` (a deployment's templates in
-dependency order, TOSCARIZER's ``infras.yaml``), ``server`` (a real IM on loopback, from its own
-virtualenv) and ``translate`` (IM's own TOSCA→RADL translation, as a check)."""
+dependency order, TOSCARIZER's ``infras.yaml``) and ``server`` (a real IM on loopback, from its
+own virtualenv). IM's own TOSCA→RADL translation is a check of the TOSCA target
+(``targets.tosca_check``)."""
 
 from compiler.runtime.im.client import (
     AUTH_ENV,

@@ -36,6 +36,7 @@ import yaml
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.secrets import auth_secrets, scrub
+from targets.tosca_check import localise_imports, tosca_parser_problems
 
 AUTH_FILE_ENV = "IM_AUTH_FILE"
 AUTH_ENV = "IM_AUTH"
@@ -189,18 +190,6 @@ def _fill(value, environ: Mapping[str, str]):
     return value
 
 
-def localise_imports(text: str, custom_types: Path) -> str:
-    """The template with its URL import of IM's custom types pointed at a local file (an IM
-    on this machine reads it from disk: no network)."""
-    from targets.tosca import CUSTOM_TYPES_URL
-
-    data = yaml.safe_load(text)
-    data["imports"] = [
-        {name: str(custom_types) if url == CUSTOM_TYPES_URL else url for name, url in i.items()}
-        if isinstance(i, dict) else i for i in data.get("imports", [])]
-    return yaml.safe_dump(data, sort_keys=False)
-
-
 class IMClient:
     """IM's REST API: create, update, state (and wait), outputs, contmsg, destroy."""
 
@@ -267,19 +256,17 @@ class IMClient:
         return f"/infrastructures/{infrastructure_id(infrastructure)}{suffix}"
 
     def _prepare(self, template: str, source: str) -> str:
-        from compiler.verify import verify_tosca
-
         where = Location(source) if source else None
         if self.custom_types is None:
             raise IMError("AIS974", f"cannot validate {source or 'the template'}: IM's "
                           "custom_types.yaml was not found",
                           "pass --tosca-types PATH or set AISPRINT_TOSCA_TYPES", location=where)
-        problems = verify_tosca(template, self.custom_types)
+        problems = tosca_parser_problems(template, self.custom_types)
         if problems:
             raise IMError("AIS974", f"tosca-parser rejects {source or 'the template'}: "
                           + "; ".join(problems[:5]),
                           "fix the template (or recompile it) before deploying", location=where)
-        if self.local_imports:
+        if self.local_imports:  # an IM on this machine reads them from disk: no network
             template = localise_imports(template, self.custom_types)
         # filled in the parsed values, so a secret with YAML syntax in it stays one string
         fill_references(template, self.environ, what=source or "the template")  # all missing

@@ -1,8 +1,9 @@
 """A real Infrastructure Manager on 127.0.0.1, run from its own virtualenv.
 
 IM (PyPI ``IM``) pulls in Ansible and pins libraries of its own, so it never shares this
-project's environment: it lives in ``.tools/im-venv`` (git-ignored; ``install_im`` creates it,
-about 1.5 minutes) or wherever ``$AISPRINT_IM_PYTHON`` points. ``start_im_server`` sets IM's
+project's environment: it lives in the project's ``.tools/im-venv`` (git-ignored;
+``compiler.tools.install_im`` creates it, about 1.5 minutes) or wherever ``$AISPRINT_IM_PYTHON``
+points (``compiler.tools.find_im_python``). ``start_im_server`` sets IM's
 configuration (loopback address, a free port, a private DATA_DB and log) *before* importing
 ``IM.im_service`` — IM reads it at import time — and waits until ``GET /version`` answers.
 Tests use it with the Dummy connector; ``aisprint up`` can use it as its local IM.
@@ -13,20 +14,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import requests
 
 from compiler.errors import AisprintError
 from compiler.runtime.loopback import free_port
-
-IM_PYTHON_ENV = "AISPRINT_IM_PYTHON"
-IM_REQUIREMENT = "IM>=2.0,<3"
-DEFAULT_VENV = Path(__file__).resolve().parents[3] / ".tools" / "im-venv"
 
 # Runs inside IM's venv: configure, then import the service (it reads Config at import).
 LAUNCHER = """
@@ -50,39 +45,7 @@ im_service.main()
 
 
 class IMUnavailable(AisprintError):
-    """No IM installation can be found or made."""
-
-
-def _has_im(python: Path) -> bool:
-    try:
-        return subprocess.run([str(python), "-c", "import IM.tosca.Tosca"],
-                              capture_output=True, timeout=120).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-@lru_cache(maxsize=8)
-def find_im_python(explicit: str | None = None) -> Path | None:
-    """A python that can import IM: given, ``$AISPRINT_IM_PYTHON``, or .tools/im-venv."""
-    for candidate in (explicit, os.environ.get(IM_PYTHON_ENV), DEFAULT_VENV / "bin" / "python"):
-        if candidate and Path(candidate).is_file() and _has_im(Path(candidate)):
-            return Path(candidate)
-    return None
-
-
-def install_im(venv: Path = DEFAULT_VENV, *, python: str = sys.executable) -> Path:
-    """Create ``venv`` and install IM from PyPI into it; its python. Raises IMUnavailable."""
-    target = venv / "bin" / "python"
-    steps = ([python, "-m", "venv", str(venv)],
-             [str(target), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              IM_REQUIREMENT])
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            raise IMUnavailable(f"cannot install IM into {venv}: {tail}")
-    find_im_python.cache_clear()
-    return target
+    """The IM server did not start or did not answer."""
 
 
 @dataclass(frozen=True)
