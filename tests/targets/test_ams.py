@@ -129,9 +129,10 @@ def test_the_space4ai_d_file_merges_every_layer_without_throughput(emitted):
 
 def test_qos_files_meet_their_schema(emitted):
     validator = Draft202012Validator(load_schema("qos_constraints"))
-    for path, data in emitted.items():
-        if "qos_constraints" in path and not path.endswith("multi_cluster_qos_constraints.yaml"):
-            assert list(validator.iter_errors(yaml.safe_load(data))) == [], path
+    qos = [p for p in emitted if "qos_constraints" in p and "multi_cluster" not in p]
+    assert len(qos) == 3 * (3 + 1) + (2 + 1)  # per layer and merged: 3 placed, deployment1
+    for path in qos:
+        assert list(validator.iter_errors(yaml.safe_load(emitted[path]))) == [], path
 
 
 def test_multi_cluster_file_lists_each_layer_s_components(emitted):

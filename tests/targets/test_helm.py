@@ -94,9 +94,10 @@ def test_one_chart_per_placed_deployment(emitted):
 
 def test_the_templates_are_the_packaged_ones(emitted):
     source = Path(targets.__file__).parent / "helm_chart" / "templates"
-    for path, data in emitted.items():
-        if "/templates/" in path:
-            assert data == (source / path.rsplit("/", 1)[1]).read_bytes(), path
+    copies = {p: d for p, d in emitted.items() if "/templates/" in p}
+    assert len(copies) == 3 * 5  # five templates in each placed deployment's chart
+    for path, data in copies.items():
+        assert data == (source / path.rsplit("/", 1)[1]).read_bytes(), path
 
 
 def test_components_off_lambda_with_their_sizes_and_placement(emitted):
