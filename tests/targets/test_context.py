@@ -14,6 +14,7 @@ from targets import EMITTERS
 from targets.check import CheckTools
 from tests.conftest import SHARED
 from tests.targets import context as ctx
+from tests.targets.golden import GOLDEN
 
 
 def test_base_follows_the_base_rule():
@@ -50,3 +51,9 @@ def test_what_every_emitter_writes_for_it_passes_every_target_s_check():
     skipped = {d.message.split(":")[0] for d in report.skipped}
     assert "Helm charts not checked" in skipped  # no helm given: the charts were seen
     assert ("TOSCA templates not checked" in skipped) == (custom_types is None), skipped
+
+
+def test_every_registered_emitter_has_its_small_golden_tree():
+    """A new emitter comes with its tests on this context (tests/targets/test_<name>.py with
+    assert_golden, then --update-golden): the registry and the golden trees name the same."""
+    assert sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()) == sorted(EMITTERS)
