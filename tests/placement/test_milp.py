@@ -1,9 +1,15 @@
+import itertools
+import re
+from dataclasses import replace
+from types import MappingProxyType
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.placement.milp import explain_infeasibility, solve_milp
-from compiler.placement.performance import PYTHON_TOOL, Conventions
+from compiler.placement.milp import solve_milp
+from compiler.placement.performance import PYTHON_TOOL, Conventions, evaluate
+from compiler.placement.system import Placement, System
 from tests.placement.random_systems import brute_force, is_close, random_system
 
 
@@ -42,14 +48,57 @@ def test_cbc_back_end_agrees_with_highs():
         assert is_close(highs.cost, cbc.cost)
 
 
-def test_infeasibility_is_explained_with_the_limit_and_amount():
-    from dataclasses import replace
-    from types import MappingProxyType
+def least_excess(system: System) -> float:
+    """The smallest total excess over the time limits of any placement that breaks no other
+    rule, by the evaluator, over every deployment, resource and replica count (small systems)."""
+    per_component = []
+    for comp in system.components:
+        per_component.append([
+            (dep.name, dict(zip([(comp.name, p.name) for p in dep.partitions], combo,
+                                strict=True)))
+            for dep in comp.deployments
+            for combo in itertools.product(*[[o.resource for o in system.options_for(
+                comp.name, p.name)] for p in dep.partitions])])
+    best = float("inf")
+    for picks in itertools.product(*per_component):
+        deployments = {c.name: d for c, (d, _) in zip(system.components, picks, strict=True)}
+        resources = {k: r for _, placed in picks for k, r in placed.items()}
+        queue = sorted({r for r in resources.values() if not system.resource(r).is_faas})
+        for counts in itertools.product(*[range(1, system.resource(r).number + 1)
+                                          for r in queue]):
+            ev = evaluate(system, Placement(deployments, resources,
+                                            dict(zip(queue, counts, strict=True))))
+            if {v.kind for v in ev.violations} <= {"local", "global"}:
+                best = min(best, sum(v.excess for v in ev.violations))
+    return best
 
-    system = random_system(7)
-    impossible = replace(system, local_constraints=MappingProxyType({"c1": 1e-3}))
+
+# Found when this test stopped comparing the explanation with explain_infeasibility (which
+# produced it) and compared it with every placement instead. Likely cause: the elastic model
+# keeps the capacity cuts and the queue-factor cap derived from the limit it relaxes, so with an
+# unreachable limit the component cannot sit on an edge/VM node (ignoring them in the elastic
+# model fixes seeds 3, 5 and 11, not 7).
+ELASTIC_BUG = ("explain_infeasibility overstates the excess (seed 0 says at least 0.9277 s; a "
+               "placement 0.0935 s over exists) or says no placement exists (seed 3)")
+
+
+@pytest.mark.parametrize("seed", [
+    13,
+    pytest.param(0, marks=pytest.mark.xfail(strict=True, reason=ELASTIC_BUG)),
+    pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=ELASTIC_BUG)),
+    pytest.param(7, marks=pytest.mark.xfail(strict=True, reason=ELASTIC_BUG)),
+])
+def test_infeasibility_names_the_limit_and_a_true_lower_bound_of_its_excess(seed):
+    """c1 must answer in 1 ms, which no placement can: the explanation names c1's local
+    limit, and its "over by at least" is at most what the best placement misses it by (the
+    evaluator, every placement tried) and close to it."""
+    impossible = replace(random_system(seed), local_constraints=MappingProxyType({"c1": 1e-3}))
     result = solve_milp(impossible)
     assert not result.feasible and result.status == "infeasible"
-    assert any("local limit of c1" in line and "over by at least" in line
-               for line in result.explanation), result.explanation
-    assert explain_infeasibility(impossible) == result.explanation
+    least = least_excess(impossible)
+    assert 0.01 < least < 10  # some placement breaks only the time limits
+    (line,) = result.explanation
+    stated = re.fullmatch(r"local limit of c1 cannot be met: over by at least (\S+) s", line)
+    assert stated, result.explanation
+    # a lower bound, and a close one (the tangents of the queue factor underestimate a little)
+    assert least * 0.9 <= float(stated.group(1)) <= least * (1 + 1e-3)
