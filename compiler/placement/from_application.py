@@ -32,12 +32,12 @@ from compiler.placement.numbers import DEMAND
 from compiler.placement.system import (
     Component,
     Deployment,
-    GlobalConstraint,
+    Domain,
     Layer,
-    NetworkDomain,
     Option,
     Partition,
-    Resource,
+    PathConstraint,
+    ResourceType,
     System,
     Tier,
 )
@@ -102,14 +102,14 @@ def system_from_application(app: Application, performance: PerformanceData | Non
         names = []
         for r in lay.resources:
             names.append(r.name)
-            resources.append(Resource(
+            resources.append(ResourceType(
                 r.name, tier, layer_name(lay.number), r.cost, r.memory_size,
                 number=r.total_nodes or 1, cores=r.cores,
                 idle_time=r.idle_time if r.idle_time is not None else 600.0,
                 description=r.description))
         transition = max((r.transition_cost or 0 for r in lay.resources), default=0.0)
         layers.append(Layer(layer_name(lay.number), tier, tuple(names), float(transition)))
-    domains = tuple(NetworkDomain(d.key, frozenset(layer_name(n) for n in infra.domain_layers(
+    domains = tuple(Domain(d.key, frozenset(layer_name(n) for n in infra.domain_layers(
         d.key)), d.access_delay, d.bandwidth) for d in infra.domains)
     by_resource = {r.name: r for r in resources}
 
@@ -176,7 +176,7 @@ def system_from_application(app: Application, performance: PerformanceData | Non
         raise InvalidInput(errors + warnings)
 
     local = {c.component: float(c.threshold) for c in app.local_constraints()}
-    global_ = tuple(GlobalConstraint(f"path{i}", c.path, float(c.threshold))
+    global_ = tuple(PathConstraint(f"path{i}", c.path, float(c.threshold))
                     for i, c in enumerate(app.global_constraints(), 1))
     if arrival_rate is None:
         arrival_rate = app.expected_load() or 1.0
@@ -191,7 +191,7 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                              tuple(warnings))
 
 
-def _option(resource: Resource, memory: float, model: Mapping | None, root: str = ""
+def _option(resource: ResourceType, memory: float, model: Mapping | None, root: str = ""
             ) -> tuple[Option | None, str]:
     """The option a model gives, or ``(None, why not)``. A learnt model (CoreBasedPredictor,
     written by `aisprint profile`) is evaluated at the resource's declared cores: its demand is

@@ -79,8 +79,10 @@ class Component:
 
 
 @dataclass(frozen=True)
-class Resource:
-    """An edge device or VM type (``number`` = most replicas), or a FaaS configuration."""
+class ResourceType:
+    """An edge device or VM type (``number`` = most replicas), or a FaaS configuration: the
+    resource type ``j`` of the model, as the solver sees it (``compiler.model.Resource`` is the
+    one ``candidate_resources.yaml`` declares)."""
 
     name: str
     tier: Tier
@@ -106,7 +108,11 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class NetworkDomain:
+class Domain:
+    """A network domain as the solver sees it: the layers it joins (for an application, its
+    sub-domains' too: ``compiler.model.NetworkDomain`` nests them); a transfer across it takes
+    ``access_delay`` plus size over ``bandwidth`` (``System.network_delay``)."""
+
     name: str
     layers: frozenset[str]
     access_delay: float
@@ -129,7 +135,9 @@ class Option:
 
 
 @dataclass(frozen=True)
-class GlobalConstraint:
+class PathConstraint:
+    """A global QoS constraint: the response time along ``path`` stays within ``threshold``."""
+
     name: str
     path: tuple[str, ...]
     threshold: float
@@ -140,12 +148,12 @@ class System:
     name: str
     components: tuple[Component, ...]
     edges: tuple[tuple[str, str, float], ...]  # (source, target, transition probability)
-    resources: tuple[Resource, ...]
+    resources: tuple[ResourceType, ...]
     layers: tuple[Layer, ...]
-    domains: tuple[NetworkDomain, ...]
+    domains: tuple[Domain, ...]
     options: Mapping[tuple[str, str], tuple[Option, ...]]  # (component, partition) -> options
     local_constraints: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    global_constraints: tuple[GlobalConstraint, ...] = ()
+    global_constraints: tuple[PathConstraint, ...] = ()
     arrival_rate: float = 1.0
     time: float = 1.0
 
@@ -156,7 +164,7 @@ class System:
         return MappingProxyType({c.name: c for c in self.components})
 
     @cached_property
-    def resource_index(self) -> Mapping[str, Resource]:
+    def resource_index(self) -> Mapping[str, ResourceType]:
         return MappingProxyType({r.name: r for r in self.resources})
 
     @cached_property
@@ -166,7 +174,7 @@ class System:
     def component(self, name: str) -> Component:
         return self.component_index[name]
 
-    def resource(self, name: str) -> Resource:
+    def resource(self, name: str) -> ResourceType:
         return self.resource_index[name]
 
     def successors(self, component: str) -> tuple[tuple[str, float], ...]:

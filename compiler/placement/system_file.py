@@ -19,12 +19,12 @@ from compiler.load.yamlpos import YamlDocument, parse_yaml
 from compiler.placement.system import (
     Component,
     Deployment,
-    GlobalConstraint,
+    Domain,
     Layer,
-    NetworkDomain,
     Option,
     Partition,
-    Resource,
+    PathConstraint,
+    ResourceType,
     System,
     Tier,
 )
@@ -85,7 +85,7 @@ def system_from_json(data: dict, *, file: str = "<system>", text: str | None = N
     def fail(message: str, hint: str, path: tuple) -> None:
         errors.append(diagnostic("AIS100", message, hint, positions().loc(path)))
 
-    resources: list[Resource] = []
+    resources: list[ResourceType] = []
     layers: list[Layer] = []
     for key, tier in (("EdgeResources", Tier.EDGE), ("CloudResources", Tier.CLOUD),
                       ("FaaSResources", Tier.FAAS)):
@@ -96,12 +96,12 @@ def system_from_json(data: dict, *, file: str = "<system>", text: str | None = N
                     continue
                 names.append(res_name)
                 if tier is Tier.FAAS:
-                    resources.append(Resource(
+                    resources.append(ResourceType(
                         res_name, tier, layer_name, float(spec["cost"]), float(spec["memory"]),
                         idle_time=float(spec["idle_time_before_kill"]),
                         description=str(spec.get("description", ""))))
                 else:
-                    resources.append(Resource(
+                    resources.append(ResourceType(
                         res_name, tier, layer_name, float(spec["cost"]), float(spec["memory"]),
                         number=int(spec["number"]), cores=float(spec.get("n_cores", 1)),
                         description=str(spec.get("description", ""))))
@@ -174,12 +174,12 @@ def system_from_json(data: dict, *, file: str = "<system>", text: str | None = N
             options[(comp_name, part_name)] = tuple(found)
 
     domains = tuple(
-        NetworkDomain(name, frozenset(spec.get("computationallayers")
+        Domain(name, frozenset(spec.get("computationallayers")
                                       or spec.get("computationalLayers") or ()),
                       float(spec["AccessDelay"]), float(spec["Bandwidth"]))
         for name, spec in data["NetworkTechnology"].items())
     local = {c: float(v["local_res_time"]) for c, v in (data.get("LocalConstraints") or {}).items()}
-    global_ = tuple(GlobalConstraint(name, tuple(v["components"]), float(v["global_res_time"]))
+    global_ = tuple(PathConstraint(name, tuple(v["components"]), float(v["global_res_time"]))
                     for name, v in (data.get("GlobalConstraints") or {}).items())
     for name in list(local) + [c for g in global_ for c in g.path]:
         if name not in known:

@@ -11,13 +11,13 @@ from compiler.placement.performance import DEFAULT, evaluate
 from compiler.placement.system import (
     Component,
     Deployment,
-    GlobalConstraint,
+    Domain,
     Layer,
-    NetworkDomain,
     Option,
     Partition,
+    PathConstraint,
     Placement,
-    Resource,
+    ResourceType,
     System,
     Tier,
 )
@@ -26,17 +26,17 @@ from compiler.placement.system import (
 def random_system(seed: int, components: int = 3) -> System:
     rng = random.Random(seed)
     resources = [
-        Resource("E1", Tier.EDGE, "L1", rng.uniform(1, 5), 4096, number=rng.randint(1, 2)),
-        Resource("E2", Tier.EDGE, "L1", rng.uniform(1, 5), 4096, number=rng.randint(1, 2)),
-        Resource("V1", Tier.CLOUD, "L2", rng.uniform(0.5, 3), 8192, number=rng.randint(1, 3)),
-        Resource("V2", Tier.CLOUD, "L2", rng.uniform(0.5, 3), 8192, number=rng.randint(1, 3)),
-        Resource("F1", Tier.FAAS, "L3", rng.uniform(0.1, 1), 2048, idle_time=600),
-        Resource("F2", Tier.FAAS, "L3", rng.uniform(0.1, 1), 2048, idle_time=600),
+        ResourceType("E1", Tier.EDGE, "L1", rng.uniform(1, 5), 4096, number=rng.randint(1, 2)),
+        ResourceType("E2", Tier.EDGE, "L1", rng.uniform(1, 5), 4096, number=rng.randint(1, 2)),
+        ResourceType("V1", Tier.CLOUD, "L2", rng.uniform(0.5, 3), 8192, number=rng.randint(1, 3)),
+        ResourceType("V2", Tier.CLOUD, "L2", rng.uniform(0.5, 3), 8192, number=rng.randint(1, 3)),
+        ResourceType("F1", Tier.FAAS, "L3", rng.uniform(0.1, 1), 2048, idle_time=600),
+        ResourceType("F2", Tier.FAAS, "L3", rng.uniform(0.1, 1), 2048, idle_time=600),
     ]
     layers = (Layer("L1", Tier.EDGE, ("E1", "E2")), Layer("L2", Tier.CLOUD, ("V1", "V2")),
               Layer("L3", Tier.FAAS, ("F1", "F2")))
-    domains = (NetworkDomain("N1", frozenset({"L1", "L2", "L3"}), 0.01, rng.uniform(5, 50)),
-               NetworkDomain("N2", frozenset({"L2", "L3"}), 0.001, 200.0))
+    domains = (Domain("N1", frozenset({"L1", "L2", "L3"}), 0.01, rng.uniform(5, 50)),
+               Domain("N2", frozenset({"L2", "L3"}), 0.001, 200.0))
     names = [f"c{i}" for i in range(1, components + 1)]
     edges = []
     for i in range(1, components):
@@ -71,7 +71,7 @@ def random_system(seed: int, components: int = 3) -> System:
         comps.append(Component(name, tuple(deployments)))
     local = {names[0]: rng.uniform(0.5, 3)}
     path = tuple(names[:2])
-    glob = (GlobalConstraint("p1", path, rng.uniform(1, 6)),)
+    glob = (PathConstraint("p1", path, rng.uniform(1, 6)),)
     return System(f"random{seed}", tuple(comps), tuple(edges), tuple(resources), layers,
                   domains, MappingProxyType(options), MappingProxyType(local), glob,
                   arrival_rate=rng.uniform(0.5, 2.5), time=1.0)

@@ -25,12 +25,12 @@ from compiler.placement.solve import solve
 from compiler.placement.system import (
     Component,
     Deployment,
-    GlobalConstraint,
+    Domain,
     Layer,
-    NetworkDomain,
     Option,
     Partition,
-    Resource,
+    PathConstraint,
+    ResourceType,
     System,
     Tier,
 )
@@ -184,20 +184,20 @@ def _system(draw) -> System:
     v = lambda rng: _value(draw, rng)  # noqa: E731 - a short alias keeps the table readable
     nodes = lambda: draw(st.sampled_from([1, 2, 3, N.NODES]))  # noqa: E731
     resources = (
-        Resource("E1", Tier.EDGE, "L1", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
+        ResourceType("E1", Tier.EDGE, "L1", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
                  number=nodes(), cores=v(N.RESOURCE_CORES)),
-        Resource("V1", Tier.CLOUD, "L2", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
+        ResourceType("V1", Tier.CLOUD, "L2", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
                  number=nodes()),
-        Resource("F1", Tier.FAAS, "L3", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
+        ResourceType("F1", Tier.FAAS, "L3", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
                  idle_time=v(N.IDLE_TIME)),
-        Resource("F2", Tier.FAAS, "L3", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
+        ResourceType("F2", Tier.FAAS, "L3", v(N.RESOURCE_COST), v(N.RESOURCE_MEMORY),
                  idle_time=v(N.IDLE_TIME)),
     )
     layers = (Layer("L1", Tier.EDGE, ("E1",)), Layer("L2", Tier.CLOUD, ("V1",)),
               Layer("L3", Tier.FAAS, ("F1", "F2"), v(N.TRANSITION_COST)))
-    domains = (NetworkDomain("N1", frozenset({"L1", "L2", "L3"}), v(N.ACCESS_DELAY),
+    domains = (Domain("N1", frozenset({"L1", "L2", "L3"}), v(N.ACCESS_DELAY),
                              v(N.BANDWIDTH)),
-               NetworkDomain("N2", frozenset({"L2", "L3"}), v(N.ACCESS_DELAY), v(N.BANDWIDTH)))
+               Domain("N2", frozenset({"L2", "L3"}), v(N.ACCESS_DELAY), v(N.BANDWIDTH)))
     options, components = {}, []
     for name, following in (("c1", ("c2",)), ("c2", ())):
         base = Partition(name, 0.0, following, tuple(v(N.DATA_SIZE) for _ in following))
@@ -214,7 +214,7 @@ def _system(draw) -> System:
     return System("ranges", tuple(components), (("c1", "c2", v(N.PROBABILITY)),), resources,
                   layers, domains, MappingProxyType(options),
                   MappingProxyType({"c1": v(N.TIME_LIMIT)}),
-                  (GlobalConstraint("p1", ("c1", "c2"), v(N.TIME_LIMIT)),),
+                  (PathConstraint("p1", ("c1", "c2"), v(N.TIME_LIMIT)),),
                   arrival_rate=v(N.ARRIVAL_RATE), time=v(N.TIME_HORIZON))
 
 

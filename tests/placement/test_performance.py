@@ -14,13 +14,13 @@ from compiler.placement.performance import PYTHON_TOOL, Conventions, evaluate
 from compiler.placement.system import (
     Component,
     Deployment,
-    GlobalConstraint,
+    Domain,
     Layer,
-    NetworkDomain,
     Option,
     Partition,
+    PathConstraint,
     Placement,
-    Resource,
+    ResourceType,
     System,
     Tier,
 )
@@ -30,9 +30,9 @@ from tests.conftest import SHARED
 
 def tiny(local=100.0, glob=100.0) -> System:
     """a (edge E, 2 partitions, early exit 0.5) -> b (VM V or FaaS F); Λ = 2."""
-    resources = (Resource("E", Tier.EDGE, "L1", cost=3.0, memory=1000, number=2),
-                 Resource("V", Tier.CLOUD, "L2", cost=1.0, memory=1000, number=3),
-                 Resource("F", Tier.FAAS, "L3", cost=0.5, memory=1000, idle_time=600))
+    resources = (ResourceType("E", Tier.EDGE, "L1", cost=3.0, memory=1000, number=2),
+                 ResourceType("V", Tier.CLOUD, "L2", cost=1.0, memory=1000, number=3),
+                 ResourceType("F", Tier.FAAS, "L3", cost=0.5, memory=1000, idle_time=600))
     a = Component("a", (Deployment("s1", (Partition("h1", 0.5, ("h2",), (2.0,)),
                                           Partition("h2", 0.0, ("b",), (4.0,)))),))
     b = Component("b", (Deployment("s1", (Partition("h1", 0.0, (), ()),)),))
@@ -44,10 +44,10 @@ def tiny(local=100.0, glob=100.0) -> System:
     return System("tiny", (a, b), (("a", "b", 0.8),), resources,
                   (Layer("L1", Tier.EDGE, ("E",)), Layer("L2", Tier.CLOUD, ("V",)),
                    Layer("L3", Tier.FAAS, ("F",))),
-                  (NetworkDomain("N", frozenset({"L1", "L2", "L3"}), 0.01, 10.0),
-                   NetworkDomain("N2", frozenset({"L2", "L3"}), 0.001, 100.0)),
+                  (Domain("N", frozenset({"L1", "L2", "L3"}), 0.01, 10.0),
+                   Domain("N2", frozenset({"L2", "L3"}), 0.001, 100.0)),
                   MappingProxyType(options), MappingProxyType({"a": local}),
-                  (GlobalConstraint("p", ("a", "b"), glob),), arrival_rate=2.0, time=1.0)
+                  (PathConstraint("p", ("a", "b"), glob),), arrival_rate=2.0, time=1.0)
 
 
 def test_queue_times_chain_weights_transfers_and_cost_by_hand():
