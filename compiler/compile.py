@@ -12,19 +12,17 @@ first container, first resource).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from compiler import __version__
-from compiler.design.component_partitions import boundary_sizes
 from compiler.design.deployments import (
     DeploymentView,
     Unit,
@@ -33,25 +31,22 @@ from compiler.design.deployments import (
     enumerate_deployments,
     expand,
 )
-from compiler.diagnostics import Diagnostic, Severity, diagnostic
+from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.errors import InvalidInput
 from compiler.layout import MANIFEST
-from compiler.load import files as boundary
-from compiler.load.application import PARTITION_FILE, scan_inputs
-from compiler.load.oscarp import load_performance
-from compiler.placement.from_application import ApplicationSystem, system_from_application
+from compiler.manifest import Manifest, PlacementRecord, QosRecord
+from compiler.placement.from_application import ApplicationSystem
 from compiler.placement.interop import dumps_solution, solution_json, system_json
 from compiler.placement.maxload import max_load
 from compiler.placement.performance import DEFAULT
 from compiler.placement.production import production_document
 from compiler.placement.result import SolveResult
 from compiler.placement.solve import PlacementOutcome, solve
-from compiler.validate import validate_application
+from compiler.workspace import Workspace
 from compiler.write import write_atomically
 from targets import EMITTERS, EmitContext, dump_yaml
 from targets.deployment_tree import production_rows, replicas_of
 
-MANIFEST_SCHEMA = "https://aisprint-gitops.github.io/schemas/manifest/v1.json"
 DEFAULT_MAX_DEPLOYMENTS = 64
 
 
@@ -73,44 +68,6 @@ class _Clock:
         now = time.perf_counter()
         self.stages.append((stage, now - self._last))
         self._last = now
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_inputs(app_dir: str | os.PathLike[str]) -> dict[str, bytes]:
-    """Every input file of the application, by relative POSIX path (sorted), read through the
-    input boundary (``compiler.load.files``: regular files inside the application, capped).
-
-    Raises ``InvalidInput`` for what the boundary refuses; ``aisprint validate`` reports the
-    same (``scan_inputs`` is its list too), so a validated application reads cleanly."""
-    listed, problems = scan_inputs(app_dir)
-    found: dict[str, bytes] = {}
-    for rel in listed:
-        data, problem = boundary.read_bytes(app_dir, rel)
-        if data is None:
-            problems.append(problem)
-        else:
-            found[rel] = data
-    if problems:
-        raise InvalidInput(problems)
-    return found
-
-
-def designed_cuts(inputs: Mapping[str, bytes]) -> dict[str, tuple[str, ...]]:
-    """The cuts whose two halves `aisprint design` generated, per component (in cut order)."""
-    parts: dict[tuple[str, str], set[int]] = {}
-    for rel in inputs:
-        match = PARTITION_FILE.match(rel)
-        if match and match["rel"] == "main.py":
-            parts.setdefault((match["component"], match["cut"]), set()).add(int(match["part"]))
-    cuts: dict[str, list[str]] = {}
-    for (component, cut), found in sorted(parts.items(), key=lambda kv: (kv[0][0],
-                                                                         int(kv[0][1]))):
-        if found >= {1, 2}:
-            cuts.setdefault(component, []).append(cut)
-    return {component: tuple(found) for component, found in cuts.items()}
 
 
 def oscar_script(unit: str) -> bytes:
@@ -174,24 +131,21 @@ def units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
     return tuple(units)
 
 
-def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
+def build(app: str | os.PathLike[str] | Workspace, *, mode: str = "fast",
           time_limit: float | None = None, targets: tuple[str, ...] | None = None,
           max_deployments: int | None = DEFAULT_MAX_DEPLOYMENTS) -> CompileResult:
-    """Compile an application folder into artifacts (nothing is written).
+    """Compile an application (a folder, or a ``Workspace`` already loaded) into artifacts;
+    nothing is written.
 
     ``max_deployments`` bounds the ``deploymentN`` folders of the design space (which grows
     exponentially with the components); ``None`` writes them all."""
     clock = _Clock()
-    root = Path(app_dir)
-    report = validate_application(app_dir)
-    if not report.valid:
-        raise InvalidInput(report.diagnostics)
-    app = report.application
-    inputs = read_inputs(root)
+    workspace = app if isinstance(app, Workspace) else Workspace.from_folder(app)
+    app = workspace.application  # InvalidInput with every diagnostic unless it validates
+    report, inputs, cuts = workspace.report, workspace.inputs, workspace.cuts
     warnings = list(report.warnings)
     clock.lap("load + validate")
 
-    cuts = designed_cuts(inputs)
     artifacts = _design_tree(app, inputs, cuts)
     space = count_deployments(app, cuts) - 1  # the first one is base
     shown = space if max_deployments is None else min(space, max(max_deployments, 0))
@@ -206,22 +160,11 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
     clock.lap("design")
 
     base = expand(app, "base", base_units(app))
-    performance, found = load_performance(app_dir)
-    warnings += [d for d in found if d.severity is not Severity.ERROR]
-    if any(d.severity is Severity.ERROR for d in found):
-        raise InvalidInput(found)
-    if performance is not None and cuts:
-        # what half 1 of a generated cut sends on is a fact of the design; a measured size in
-        # oscarp/components_data_size.yaml (aisprint profile) wins over it
-        performance = replace(performance, data_sizes={**boundary_sizes(root),
-                                                        **performance.data_sizes})
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     evaluation, load = None, app.expected_load()
-    if performance is not None:
-        # a partitioned deployment needs its generated code (aisprint design)
-        solved = solve_application(app, performance, mode=mode, time_limit=time_limit,
-                                       cuts=lambda component: cuts.get(component, ()))
+    if workspace.performance is not None:
+        solved = solve_application(workspace, mode=mode, time_limit=time_limit)
         mapped, result = solved.mapped, solved.result
         warnings += mapped.warnings
         how = f"{result.method}, {result.status}"
@@ -254,21 +197,20 @@ def build(app_dir: str | os.PathLike[str], *, mode: str = "fast",
                          tuple(warnings))
 
 
-def emit_deployment(report, inputs: Mapping[str, bytes], name: str, units: tuple[Unit, ...],
-                    *, feasible: bool = True) -> dict[str, bytes]:
-    """The files of one deployment folder for ``units`` (what the reconciler rewrites), from a
-    valid ``validate_application`` report and the application's ``read_inputs``."""
-    app = report.application
+def emit_deployment(workspace: Workspace, name: str, units: tuple[Unit, ...], *,
+                    feasible: bool = True) -> dict[str, bytes]:
+    """The files of one deployment folder for ``units`` (what the reconciler rewrites)."""
+    app = workspace.application
     context = EmitContext(app, (expand(app, name, units),),
-                          report.loaded.documents["candidate_resources"].data,
-                          inputs["common_config/application_dag.yaml"], feasible,
-                          cuts=designed_cuts(inputs))
+                          workspace.report.loaded.documents["candidate_resources"].data,
+                          workspace.inputs["common_config/application_dag.yaml"], feasible,
+                          cuts=workspace.cuts)
     prefix = f"aisprint/deployments/{name}/"
     return {path: data for emitter in EMITTERS.values()
             for path, data in emitter.emit(context).items() if path.startswith(prefix)}
 
 
-def qos_predictions(app, evaluation) -> list[dict]:
+def qos_predictions(app, evaluation) -> tuple[QosRecord, ...]:
     """Every QoS limit with the placement's predicted response time (None without models).
 
     Global paths are named path1, path2 … in annotation order (as the placement names them),
@@ -276,15 +218,14 @@ def qos_predictions(app, evaluation) -> list[dict]:
     rows = []
     for i, constraint in enumerate(app.global_constraints(), 1):
         time_ = evaluation.path_times.get(f"path{i}") if evaluation is not None else None
-        rows.append({"name": f"path{i}", "kind": "global", "components": list(constraint.path),
-                     "limit": float(constraint.threshold), "predicted": _round(time_)})
+        rows.append(QosRecord(f"path{i}", "global", tuple(constraint.path),
+                              float(constraint.threshold), _round(time_)))
     for constraint in app.local_constraints():
         time_ = evaluation.component_times.get(constraint.component) \
             if evaluation is not None else None
-        rows.append({"name": constraint.component, "kind": "local",
-                     "components": [constraint.component],
-                     "limit": float(constraint.threshold), "predicted": _round(time_)})
-    return rows
+        rows.append(QosRecord(constraint.component, "local", (constraint.component,),
+                              float(constraint.threshold), _round(time_)))
+    return tuple(rows)
 
 
 def _round(value: float | None) -> float | None:
@@ -293,22 +234,11 @@ def _round(value: float | None) -> float | None:
 
 
 def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, placement: str,
-             cost: float | None, qos: list[dict] | None = None,
+             cost: float | None, qos: tuple[QosRecord, ...] = (),
              load: float | None = None) -> bytes:
-    doc = {
-        "$schema": MANIFEST_SCHEMA,
-        "tool": {"name": "aisprint-gitops", "version": __version__},
-        "placement": {"method": placement, "cost": cost, "load": load, "qos": qos or []},
-        "inputs": {path: sha256(data) for path, data in sorted(inputs.items())},
-        "files": manifest_files(artifacts),
-    }
-    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
-
-
-def manifest_files(artifacts: Mapping[str, bytes]) -> dict[str, dict]:
-    """The manifest's ``files``: digest and size of every artifact but the manifest."""
-    return {path: {"sha256": sha256(data), "size": len(data)}
-            for path, data in sorted(artifacts.items()) if path != MANIFEST}
+    """The bytes of ``aisprint/manifest.json`` for a compiled tree (``compiler.manifest``)."""
+    return Manifest.of(artifacts, inputs, tool_version=__version__,
+                       placement=PlacementRecord(placement, cost, load, tuple(qos))).to_bytes()
 
 
 # ----------------------------------------------------------------------------- placement
@@ -320,13 +250,12 @@ class SolvedApplication:
     result: SolveResult  # feasible
 
 
-def solve_application(application, performance, *, arrival_rate: float | None = None,
+def solve_application(workspace: Workspace, *, arrival_rate: float | None = None,
                       mode: str = "fast", time_limit: float | None = None, seed: int = 1,
-                      conventions=None, progress=None, cuts=None) -> SolvedApplication:
-    """The cheapest feasible placement of a validated application, or AIS804 saying why not."""
-    mapped = system_from_application(application, performance, arrival_rate=arrival_rate,
-                                     cuts=cuts)
-    settings = application.space4aid
+                      conventions=None, progress=None) -> SolvedApplication:
+    """The cheapest feasible placement of a valid application, or AIS804 saying why not."""
+    mapped = workspace.problem(arrival_rate=arrival_rate)
+    settings = workspace.application.space4aid
     if settings is not None and settings.seed is not None and seed == 1:
         seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given
     result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
@@ -343,16 +272,13 @@ def solve_application(application, performance, *, arrival_rate: float | None = 
 def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | None = None,
                       mode: str = "fast", time_limit: float | None = None, seed: int = 1,
                       conventions=None, progress=None, write: bool = True) -> PlacementOutcome:
-    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/."""
-    report = validate_application(app_dir)
-    if not report.valid:
-        raise InvalidInput(report.diagnostics)
-    performance, found = load_performance(app_dir)
-    if any(d.severity is Severity.ERROR for d in found):
-        raise InvalidInput(found)
-    solved = solve_application(report.application, performance, arrival_rate=arrival_rate,
-                               mode=mode, time_limit=time_limit, seed=seed,
-                               conventions=conventions, progress=progress)
+    """`aisprint space4aid APP_DIR`: place an application and write optimal_deployment/
+    (the same problem `aisprint compile` solves: ``Workspace.problem``)."""
+    workspace = Workspace.from_folder(app_dir)
+    report = workspace.report
+    solved = solve_application(workspace, arrival_rate=arrival_rate, mode=mode,
+                               time_limit=time_limit, seed=seed, conventions=conventions,
+                               progress=progress)
     mapped, result, settings = solved.mapped, solved.result, report.application.space4aid
     written: list[Path] = []
     if write:
@@ -383,10 +309,10 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
             write_atomically(path, text, inside=Path(app_dir))
             written.append(path)
         return PlacementOutcome(mapped.system, result, tuple(written),
-                                tuple(report.warnings) + tuple(found) + mapped.warnings,
+                                tuple(report.warnings) + mapped.warnings,
                                 found_max)
     return PlacementOutcome(mapped.system, result, tuple(written),
-                            tuple(report.warnings) + tuple(found) + mapped.warnings)
+                            tuple(report.warnings) + mapped.warnings)
 
 
 def _binary_search_method(settings) -> tuple[float, float] | None:

@@ -255,11 +255,11 @@ def test_early_exits_add_a_bypass_edge_and_weight_the_chain(mask_app):
 
 
 def test_boundary_sizes_of_generated_cuts_feed_the_placement_unless_measured(mask_app):
-    from compiler.compile import designed_cuts, read_inputs
     from compiler.design.component_partitions import boundary_sizes
+    from compiler.workspace import Workspace
 
     _fake_partition_design(mask_app)
-    assert designed_cuts(read_inputs(mask_app)) == {"blurry-faces-onnx": ("1",)}
+    assert Workspace.from_folder(mask_app).cuts == {"blurry-faces-onnx": ("1",)}
     assert boundary_sizes(mask_app) == {"blurry-faces-onnx_partition1_1": 0.004}
     sizes = mask_app / "oscarp" / "components_data_size.yaml"
     measured = yaml.safe_load(sizes.read_text())

@@ -19,7 +19,8 @@ import typer
 from compiler import __version__
 from compiler.cli import toscarizer_im
 from compiler.cli.main import run
-from compiler.cli.output import reflow_help
+from compiler.cli.output import console, reflow_help
+from compiler.console.results import Outcome, Written
 from compiler.errors import UsageError
 
 app = typer.Typer(
@@ -44,7 +45,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """TOSCARIZER verbs on the aisprint-gitops library."""
 
 
-def _write(application_dir: str, base: bool, optimal: bool, target: str, folder: str) -> None:
+def _write(ctx: typer.Context, application_dir: str, base: bool, optimal: bool, target: str,
+           folder: str) -> None:
     from compiler.api import write_atomically
     from compiler.compile import build
 
@@ -53,41 +55,46 @@ def _write(application_dir: str, base: bool, optimal: bool, target: str, folder:
     deployment = "base" if base else "optimal_deployment"
     result = build(application_dir, targets=(target,))
     prefix = f"aisprint/deployments/{deployment}/{folder}/"
-    written = 0
+    written = []
     for rel, data in result.artifacts.items():
         if rel.startswith(prefix):
             write_atomically(Path(application_dir) / rel, data.decode(),
                              inside=Path(application_dir))
-            print(f"wrote {Path(application_dir) / rel}")
-            written += 1
-    if not written:
-        print(f"nothing to write for {deployment}", file=sys.stderr)
+            written.append(Path(application_dir) / rel)
+    out = console(ctx)
+    if written:
+        out.show(Written(tuple(written)))
+    else:
+        out.note(f"nothing to write for {deployment}")
 
 
 @app.command("tosca")
 def tosca(
+    ctx: typer.Context,
     application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
                                         help="Application folder."),
     base: bool = typer.Option(False, "--base", help="The base deployment."),
     optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
 ) -> None:
     """Write the IM TOSCA templates of a deployment (one per computational layer)."""
-    _write(application_dir, base, optimal, "tosca", "im")
+    _write(ctx, application_dir, base, optimal, "tosca", "im")
 
 
 @app.command("fdl")
 def fdl(
+    ctx: typer.Context,
     application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
                                         help="Application folder."),
     base: bool = typer.Option(False, "--base", help="The base deployment."),
     optimal: bool = typer.Option(False, "--optimal", help="The optimal deployment."),
 ) -> None:
     """Write the OSCAR FDL of a deployment (oscar/fdl.yaml)."""
-    _write(application_dir, base, optimal, "oscar_fdl", "oscar")
+    _write(ctx, application_dir, base, optimal, "oscar_fdl", "oscar")
 
 
 @app.command("docker")
 def docker(
+    ctx: typer.Context,
     application_dir: str = typer.Option(..., "--application_dir", "--application-dir",
                                         help="Application folder."),
     registry: str = typer.Option(..., "--registry", help="Registry host, e.g. docker.io."),
@@ -106,24 +113,27 @@ def docker(
     import yaml
 
     from compiler import api
-    from compiler.compile import build, designed_cuts, read_inputs
+    from compiler.compile import build
     from compiler.errors import AisprintError
+    from compiler.workspace import Workspace
     from targets.docker import images as design_images
 
-    result = build(application_dir, targets=("docker",))
+    out = console(ctx)
+    workspace = Workspace.from_folder(application_dir)
+    result = build(workspace, targets=("docker",))
     root = Path(application_dir)
     for rel, data in result.artifacts.items():
         if rel.startswith("aisprint/designs/"):
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-    app_model = api.validate(application_dir).application
+    app_model = workspace.application
     folder = registry_folder.strip("/")
     prefix = "/".join(p for p in (registry.rstrip("/"), folder) if p)
     images: dict[str, list[str]] = {}
     contexts = []
     for component, design, _, archs, on_faas in design_images(
-            app_model, designed_cuts(read_inputs(root))):
+            app_model, workspace.cuts):
         context = root / "aisprint" / "designs" / component / design
         builds = [(arch, "Dockerfile", "") for arch in archs]
         if on_faas:  # AWS Lambda runs amd64 images built from Dockerfile.aws
@@ -143,7 +153,7 @@ def docker(
                 f"no Docker engine is reachable ({exc.__class__.__name__}); start one or set "
                 "DOCKER_HOST, or run with --dry-run to write the build contexts only") from None
         for context, tag, arch, dockerfile in contexts:
-            print(f"building {tag} (linux/{arch}, {dockerfile})")
+            out.note(f"building {tag} (linux/{arch}, {dockerfile})")
             client.images.build(path=str(context), tag=tag, platform=f"linux/{arch}", pull=True,
                                 dockerfile=dockerfile)
             client.images.push(tag)
@@ -151,7 +161,9 @@ def docker(
         {"components": {c: {"docker_images": tags} for c, tags in images.items()}},
         sort_keys=False), inside=root)
     state = "listed (dry run)" if dry_run else "built and pushed"
-    print(f"{len(contexts)} image(s) {state}: {root / 'aisprint/designs/containers.yaml'}")
+    listing = root / "aisprint/designs/containers.yaml"
+    out.show(Outcome(f"{len(contexts)} image(s) {state}: {listing}",
+                     {"images": images, "containers": str(listing), "pushed": not dry_run}))
 
 
 toscarizer_im.register(app)  # deploy | outputs | delete, through the Infrastructure Manager

@@ -17,28 +17,38 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from compiler import __version__
-from compiler.diagnostics import diagnostic
+from compiler.compile import build
+from compiler.diagnostics import Location, diagnostic
 from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops.folder import compiled_files
 from compiler.gitops.message import compile_message
 from compiler.gitops.plan import (
+    PLAN_SCHEMA,
     Plan,
     QosPath,
     Side,
     digest,
+    limits_from_files,
     load_yaml,
     make_plan,
     manifest_of,
     qos_rows,
 )
+from compiler.gitops.summary import plan_json
 from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
+from compiler.manifest import sha256
+from compiler.placement.performance import evaluate
+from compiler.placement.production import placement_from_production
+from compiler.validate.schema import load_schema
+from compiler.workspace import Workspace
+from compiler.write import failing_as, write_atomically
 
 PLAN_FILE_VERSION = 1
 
@@ -49,42 +59,35 @@ class Tree:
     side: Side
 
 
-def _up_to_date(files: Mapping[str, bytes], app_dir: Path) -> bool:
+def _up_to_date(files: Mapping[str, bytes], workspace: Workspace) -> bool:
     """The tree was compiled from exactly the application's current inputs by this version."""
-    from compiler.compile import read_inputs, sha256
-
-    manifest = manifest_of(files)
-    if not manifest or manifest.get("tool", {}).get("version") != __version__:
+    try:
+        manifest = manifest_of(files)
+    except InvalidInput:
+        return False  # compiled afresh; the plan then names the file and what is wrong
+    if manifest is None or manifest.tool_version != __version__:
         return False
-    inputs = {rel: sha256(data) for rel, data in read_inputs(app_dir).items()}
-    return inputs == manifest.get("inputs") and set(manifest.get("files", {})) == \
-        set(files) - {MANIFEST}
+    inputs = {rel: sha256(data) for rel, data in workspace.inputs.items()}
+    return inputs == dict(manifest.inputs) and set(manifest.files) == set(files) - {MANIFEST}
 
 
 def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode: str = "fast",
                 time_limit: float | None = None, reuse: Tree | None = None) -> Tree:
-    """The desired tree: the application compiled (at ``rev`` of its repository if given)."""
-    from compiler.compile import build
-
+    """The desired tree: the application compiled (at ``rev`` of its repository if given,
+    read from git's objects)."""
     app = Path(app_dir)
     if rev is not None:
-        found = gitrepo.work_tree_of(app)
-        if found is None:
-            raise InvalidInput([diagnostic(
-                "AIS941", f"{app} is not in a git repository, so it has no revision {rev}",
-                "drop --rev, or run from a clone of the application repository")])
-        top, rel = found
-        sha = gitrepo.Reader(top).resolve(rev)
-        with tempfile.TemporaryDirectory(prefix="aisprint-rev-") as tmp:
-            exported = gitrepo.export(top, sha, rel, Path(tmp))
-            files = build(exported, mode=mode, time_limit=time_limit).artifacts
-        return Tree(files, Side("compile", rev, sha, digest(files.get(MANIFEST))))
+        workspace = Workspace.from_revision(app, rev)
+        files = build(workspace, mode=mode, time_limit=time_limit).artifacts
+        return Tree(files, Side("compile", rev, workspace.revision,
+                                digest(files.get(MANIFEST))))
     head, dirty = gitrepo.source_state(app)
     ref = "working tree" + (" (uncommitted changes)" if dirty else "")
-    if reuse is not None and _up_to_date(reuse.files, app):
+    workspace = Workspace.from_folder(app)
+    if reuse is not None and _up_to_date(reuse.files, workspace):
         files = reuse.files
     else:
-        files = build(app, mode=mode, time_limit=time_limit).artifacts
+        files = build(workspace, mode=mode, time_limit=time_limit).artifacts
     return Tree(files, Side("compile", ref, head, digest(files.get(MANIFEST))))
 
 
@@ -127,8 +130,6 @@ def _normalise(kind: str, units: tuple[str, ...]) -> tuple[str, tuple[str, ...]]
 
 
 def _limits(files: Mapping[str, bytes]) -> dict[tuple[str, tuple[str, ...]], float]:
-    from compiler.gitops.plan import limits_from_files
-
     return {_normalise(*key): limit for key, limit in limits_from_files(files).items()}
 
 
@@ -139,24 +140,12 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
     Both placements are evaluated with the application's (desired) performance models, so
     before and after differ only by where things run. A tree whose placement does not fit the
     application (a component gone) gets no predictions."""
-    from compiler.compile import designed_cuts, read_inputs
-    from compiler.load.oscarp import load_performance
-    from compiler.placement.from_application import system_from_application
-    from compiler.placement.performance import evaluate
-    from compiler.placement.production import placement_from_production
-    from compiler.validate import validate_application
-
     empty: tuple[dict, ...] = tuple({} for _ in trees)
-    report = validate_application(app_dir)
-    if not report.valid:
+    workspace = Workspace.from_folder(app_dir)
+    if not workspace.valid or workspace.performance is None:
         return empty
-    performance, found = load_performance(app_dir)
-    if performance is None or any(d.severity.value == "error" for d in found):
-        return empty
-    cuts = designed_cuts(read_inputs(Path(app_dir)))
     try:
-        mapped = system_from_application(report.application, performance,
-                                         cuts=lambda component: cuts.get(component, ()))
+        mapped = workspace.problem()
     except AisprintError:
         return empty
     system = mapped.system
@@ -182,14 +171,14 @@ def predictions(app_dir: str | os.PathLike[str], trees: tuple[Tree, ...]
 # ----------------------------------------------------------------------------- plan and diff
 
 
-def _manifest_qos(files: Mapping[str, bytes]):
+def _manifest_qos(tree: Tree):
     """(limits, predicted times) recorded by compile in the manifest, or None (older trees)."""
-    rows = manifest_of(files).get("placement", {}).get("qos")
+    manifest = manifest_of(tree.files, tree.side.where(MANIFEST))
+    rows = None if manifest is None else manifest.placement.qos
     if rows is None:
         return None
-    limits = {(r["kind"], tuple(r["components"])): float(r["limit"]) for r in rows}
-    times = {(r["kind"], tuple(r["components"])): float(r["predicted"]) for r in rows
-             if r.get("predicted") is not None}
+    limits = {row.key: float(row.limit) for row in rows}
+    times = {row.key: float(row.predicted) for row in rows if row.predicted is not None}
     return limits, times
 
 
@@ -197,7 +186,7 @@ def plan_trees(current: Tree, desired: Tree, app_dir: str | os.PathLike[str] | N
                ) -> Plan:
     """The plan between two trees. QoS limits and predictions come from each tree's manifest;
     for trees compiled before manifests recorded them, from the application (if given)."""
-    found = [_manifest_qos(tree.files) for tree in (current, desired)]
+    found = [_manifest_qos(tree) for tree in (current, desired)]
     missing = [i for i, f in enumerate(found) if f is None]
     if missing:
         evaluated = predictions(app_dir, tuple((current, desired)[i] for i in missing)) \
@@ -252,34 +241,77 @@ def diff(rev1: str, rev2: str, *, repo: str | os.PathLike[str] = ".", prefix: st
 # ----------------------------------------------------------------------------- saved plans
 
 
-def save_plan(plan_value: Plan, path: str | os.PathLike[str]) -> None:
-    from compiler.gitops.console import render_json
-    from compiler.gitops.swap import failing_as
-    from compiler.write import write_atomically
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan saved by ``aisprint plan --save``, as ``compile --plan`` checks it: the head of
+    the deployment branch it was made against (None: an empty branch) and the manifest digest
+    of the tree it showed. The file is the plan's JSON (``schemas/plan.schema.json``); its
+    ``$schema`` names the format's version."""
 
+    current_commit: str | None
+    desired_manifest_sha256: str | None
+    version: int = PLAN_FILE_VERSION
+
+
+def save_plan(plan_value: Plan, path: str | os.PathLike[str]) -> None:
+    """Write ``plan_value`` to ``path`` as ``load_plan`` reads it (the plan's JSON)."""
     if Path(path).is_dir():
         raise InvalidInput([diagnostic(
             "AIS954", f"--save {path} is a folder", "name the plan's file, like plan.json")])
     with failing_as(f"the plan {path}"):
-        write_atomically(Path(path), render_json(plan_value))
+        write_atomically(Path(path), plan_json(plan_value))
 
 
-def load_plan(path: str | os.PathLike[str]) -> dict:
+def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
+    """The saved plan at ``path``: AIS949 for a file that is not one, AIS961 for a plan in
+    another version of the format."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        data["current"]["commit"], data["desired"]["manifest_sha256"]  # noqa: B018
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        data = json.loads(Path(path).read_bytes(), parse_constant=_no_constant)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _not_a_plan(path, str(exc).splitlines()[0][:200]) from None
+    schema = data.get("$schema") if isinstance(data, dict) else None
+    found = _PLAN_URL.fullmatch(schema) if isinstance(schema, str) else None
+    if found is None:
+        raise _not_a_plan(path, f"its $schema is not {PLAN_SCHEMA}")
+    if int(found[1]) != PLAN_FILE_VERSION:
+        newer = int(found[1]) > PLAN_FILE_VERSION
         raise InvalidInput([diagnostic(
-            "AIS949", f"{path} is not a plan written by `aisprint plan --save`: {exc}",
-            "write one with `aisprint plan APP --repo REPO --save plan.json`")]) from None
-    return data
+            "AIS961", f"{path} is a plan of format v{found[1]}, written by "
+            f"{'a newer' if newer else 'an older'} aisprint-gitops; this one reads "
+            f"v{PLAN_FILE_VERSION}",
+            "make the plan again with this version: `aisprint plan APP --repo REPO --save "
+            "plan.json`", Location(str(path)))])
+    # deferred: jsonschema costs ~0.15 s to import and only `compile --plan` needs it here
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(load_schema("plan")).iter_errors(data))
+    if error is not None:
+        at = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise _not_a_plan(path, f"at {at}: {error.message[:200]}")
+    return SavedPlan(data["current"]["commit"], data["desired"]["manifest_sha256"],
+                     int(found[1]))
+
+
+_PLAN_URL = re.compile(re.escape(PLAN_SCHEMA).replace(r"v1\.json", r"v(\d+)\.json"))
+
+
+def _not_a_plan(path, problem: str) -> InvalidInput:
+    return InvalidInput([diagnostic(
+        "AIS949", f"{path} is not a plan written by `aisprint plan --save`: {problem}",
+        "write one with `aisprint plan APP --repo REPO --save plan.json`",
+        Location(str(path)))])
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is no JSON number")
 
 
 # ----------------------------------------------------------------------------- writing
 
 
 def commit_summary(plan_value: Plan) -> list[str]:
-    from compiler.gitops.console import cost_text, qos_text
+    from compiler.gitops.summary import cost_text, qos_text
 
     lines = [f"Placement cost: {cost_text(plan_value)}", f"QoS: {qos_text(plan_value)}"]
     for p in plan_value.moved():
@@ -308,14 +340,14 @@ def commit(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
     if not Path(repo).exists():
         gitrepo.open_repo(repo, create=True)
     current = repo_tree(repo, branch=branch, prefix=prefix)
-    if saved is not None and saved["current"]["commit"] != current.side.commit:
+    if saved is not None and saved.current_commit != current.side.commit:
         raise InvalidInput([diagnostic(
             "AIS944", f"the plan {plan_file} is stale: it was made against "
-            f"{(saved['current']['commit'] or 'an empty branch')[:12]}, but {repo} is now at "
+            f"{(saved.current_commit or 'an empty branch')[:12]}, but {repo} is now at "
             f"{(current.side.commit or 'nothing')[:12]}",
             "run `aisprint plan` again and review the new plan before writing")])
     desired = compile_app(app_dir, mode=mode, time_limit=time_limit, reuse=current)
-    if saved is not None and saved["desired"]["manifest_sha256"] != desired.side.manifest_sha256:
+    if saved is not None and saved.desired_manifest_sha256 != desired.side.manifest_sha256:
         raise InvalidInput([diagnostic(
             "AIS948", f"compiling {app_dir} now gives another tree than the plan {plan_file} "
             "showed (the application or the tool changed since)",

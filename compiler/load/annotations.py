@@ -15,7 +15,6 @@ import ast
 import difflib
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -168,7 +167,7 @@ class _SourceReader:
             self.record(name, args, key_node)
 
 
-def read_source(root: str | os.PathLike[str], rel: str, *, key: str, folder: str
+def read_source(root: files.Root, rel: str, *, key: str, folder: str
                 ) -> tuple[ComponentAnnotations | None, YamlDocument | None, list[Diagnostic]]:
     """Annotations of one ``main.py`` (``rel``, inside the application folder ``root``).
 
@@ -271,10 +270,7 @@ def annotations_yaml(annotations: Iterable[ComponentAnnotations]) -> str:
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
 
 
-def discover_sources(app_dir: Path) -> list[str]:
+def discover_sources(app: files.Root) -> list[str]:
     """Component folders under src/ (sorted, hidden ones and caches skipped; a symlink that
     leads out of the application is no folder: the input scan reports it)."""
-    if not files.is_folder(app_dir, "src"):
-        return []
-    return sorted(name for name in os.listdir(Path(app_dir) / "src")
-                  if not name.startswith((".", "__")) and files.is_folder(app_dir, f"src/{name}"))
+    return [name for name in files.folders(app, "src") if not name.startswith((".", "__"))]

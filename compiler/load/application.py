@@ -82,20 +82,44 @@ def _designed(rel: str, folder: bool) -> bool:
         and not _cached(rel)
 
 
-def scan_inputs(root: str | os.PathLike[str]) -> tuple[list[str], list[Diagnostic]]:
+def _oscarp(rel: str, folder: bool) -> bool:
+    # the two files of OSCAR-P on top, and the ONNX regressors learnt models name below it
+    return folder or rel.count("/") == 1 and rel.endswith((".json", ".yaml")) \
+        or rel.endswith(".onnx")
+
+
+def scan_inputs(root: files.Root) -> tuple[list[str], list[Diagnostic]]:
     """The input files of an application (relative POSIX paths, sorted) and the entries the
     input boundary refuses among them (links out, pipes, devices, oversized files)."""
     found: list[str] = []
     problems: list[Diagnostic] = []
     for folder, keep in (("common_config", _top_level(".yaml")),
                          ("src", lambda rel, folder: not _cached(rel)),
-                         ("oscarp", _top_level(".json", ".yaml")),
+                         ("oscarp", _oscarp),
                          ("space4ai-d", lambda rel, folder: rel == "space4ai-d/SPACE4AI-D.yaml"),
                          ("aisprint/designs", _designed)):
         listed, refused = files.walk(root, folder, keep=keep)
         found += listed
         problems += refused
     return sorted(found), problems
+
+
+def read_inputs(root: files.Root) -> files.Snapshot:
+    """Every input file of the application, read once through the input boundary: what
+    validation checks, compile copies and the manifest records are then the same bytes.
+    What the boundary refuses is in ``refused`` (validation reports it)."""
+    listed, problems = scan_inputs(root)
+    if isinstance(root, files.Listing):
+        root.prefetch(listed)
+    found: dict[str, bytes] = {}
+    for rel in listed:
+        data, problem = files.read_bytes(root, rel)
+        if data is None:
+            problems.append(problem)
+        else:
+            found[rel] = data
+    shown = root.root if isinstance(root, files.Listing) else os.fspath(root)
+    return files.Snapshot(shown, found, problems)
 
 
 @dataclass(frozen=True)
@@ -114,6 +138,7 @@ class LoadedApplication:
     space4aid: Space4aiDSettings | None = None
     source_documents: Mapping[str, YamlDocument] = field(default_factory=dict)
     performance: object | None = None  # compiler.load.oscarp.PerformanceData
+    source: files.Snapshot | None = None  # the input files, as read once
 
     @property
     def application(self) -> Application | None:
@@ -128,34 +153,37 @@ def _display(app_dir: str, rel: str) -> str:
     return os.path.normpath(os.path.join(app_dir, rel))
 
 
-def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
+def load_application(app: str | os.PathLike[str] | files.Listing) -> LoadedApplication:
+    """``app``: an application folder, or its files already read (``read_inputs``, or a
+    git revision's ``compiler.load.revision.GitTree``)."""
     # Imported here so that `import compiler.load` stays cheap for commands that never validate.
     from compiler.validate.schema import validate_document
 
-    given = os.fspath(app_dir)
-    root = Path(given)
     diags: list[Diagnostic] = []
-    if not root.is_dir():
-        diags.append(diagnostic(
-            "AIS001", f"application folder {given} does not exist",
-            "pass the folder that holds common_config/ (create one with "
-            "`aisprint new-application NAME`)", Location(given)))
-        return LoadedApplication(given, {}, tuple(diags))
+    if not isinstance(app, files.Listing):
+        given = os.fspath(app)
+        if not Path(given).is_dir():
+            diags.append(diagnostic(
+                "AIS001", f"application folder {given} does not exist",
+                "pass the folder that holds common_config/ (create one with "
+                "`aisprint new-application NAME`)", Location(given)))
+            return LoadedApplication(given, {}, tuple(diags))
+    source = app if isinstance(app, files.Snapshot) else read_inputs(app)
+    given = source.root
 
     documents: dict[str, YamlDocument] = {}
     valid: dict[str, YamlDocument] = {}
-    _, refused = scan_inputs(given)
-    diags += refused
+    diags += source.refused
     for spec in INPUT_FILES:
         file = _display(given, spec.path)
-        if not files.exists(given, spec.path):
+        if not files.exists(source, spec.path):
             if spec.required:
                 diags.append(diagnostic(
                     "AIS001", f"{spec.path} is missing: it describes {spec.purpose}",
                     "create it (`aisprint new-application NAME` writes an example of every "
                     "file) or check that you passed the application folder", Location(file)))
             continue
-        doc, found = read_yaml(given, spec.path)
+        doc, found = read_yaml(source, spec.path)
         diags.extend(found)
         if doc is None:
             continue
@@ -179,17 +207,17 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
 
     from compiler.load.oscarp import load_performance
 
-    parts["performance"], found = load_performance(given)
+    parts["performance"], found = load_performance(source)
     diags += found
 
-    folders = ann.discover_sources(root)
+    folders = ann.discover_sources(source)
     source_docs: dict[str, YamlDocument] = {}
     if folders:
         from_sources: list[ComponentAnnotations] = []
         for folder in folders:
             main = f"src/{folder}/main.py"
             file = _display(given, main)
-            if not files.exists(given, main):
+            if not files.exists(source, main):
                 diags.append(diagnostic(
                     "AIS508", f"src/{folder}/ has no main.py",
                     "every folder under src/ is a component and needs a main.py with an "
@@ -197,7 +225,7 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
                     Location(_display(given, f"src/{folder}"))))
                 continue
             key = ann.source_key(given, folder)
-            found_ann, doc, found = ann.read_source(given, main, key=key, folder=folder)
+            found_ann, doc, found = ann.read_source(source, main, key=key, folder=folder)
             diags.extend(found)
             if doc is None or found_ann is None:
                 continue
@@ -213,7 +241,7 @@ def load_application(app_dir: str | os.PathLike[str]) -> LoadedApplication:
         parts["annotations"] = ann.from_annotations_yaml(valid["annotations"])
 
     return LoadedApplication(given, documents, tuple(diags), annotation_sources=tuple(folders),
-                             source_documents=source_docs, **parts)
+                             source_documents=source_docs, source=source, **parts)
 
 
 def _stale_check(doc: YamlDocument, from_sources: tuple[ComponentAnnotations, ...]

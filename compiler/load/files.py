@@ -35,8 +35,10 @@ PathLike = str | os.PathLike[str]
 Keep = Callable[[str, bool], bool]  # (relative path, is a folder) -> look at it?
 
 
-def display(root: PathLike, rel: str) -> str:
+def display(root: Root, rel: str) -> str:
     """How a file of the application is named in diagnostics (as the user gave the folder)."""
+    if isinstance(root, Listing):
+        root = root.root
     return os.path.normpath(os.path.join(os.fspath(root), rel))
 
 
@@ -54,11 +56,13 @@ def _outside(shown: str, name: str, what: str, *, line: int = 1) -> Diagnostic:
         Location(shown, line, line))
 
 
-def locate(root: PathLike, rel: str) -> tuple[str | None, Diagnostic | None]:
+def locate(root: Root, rel: str) -> tuple[str | None, Diagnostic | None]:
     """The real path of ``rel`` (relative to ``root``), or why it leaves the application.
 
     Each component is resolved in turn, so the diagnostic names the first symlink that leads
     out (the link, not what it points to). The path need not exist."""
+    if isinstance(root, Listing):
+        return root.locate(rel)
     real_root = os.path.realpath(root)
     if "\x00" in rel:  # no file name can hold one, and the OS calls raise on it
         shown = repr(rel)[1:-1]
@@ -82,8 +86,10 @@ def locate(root: PathLike, rel: str) -> tuple[str | None, Diagnostic | None]:
     return here, None
 
 
-def exists(root: PathLike, rel: str) -> bool:
+def exists(root: Root, rel: str) -> bool:
     """Something (a file, folder or even a dangling symlink) is at ``rel``."""
+    if isinstance(root, Listing):
+        return root.exists(rel)
     return os.path.lexists(os.path.join(os.fspath(root), rel))
 
 
@@ -123,8 +129,10 @@ def _unreadable(shown: str, exc: OSError) -> Diagnostic:
                       "make it a readable regular file", Location(shown, 1, 1))
 
 
-def check(root: PathLike, rel: str, *, cap: int = FILE_CAP) -> Diagnostic | None:
+def check(root: Root, rel: str, *, cap: int = FILE_CAP) -> Diagnostic | None:
     """Why ``rel`` may not be read (None when it may), without opening it."""
+    if isinstance(root, Listing):
+        return root.check(rel, cap)
     real, problem = locate(root, rel)
     if problem is not None:
         return problem
@@ -168,9 +176,11 @@ def _read_checked(real: str, shown: str, cap: int, name: str = ""
     return b"".join(chunks), None
 
 
-def read_bytes(root: PathLike, rel: str, *, cap: int = FILE_CAP
+def read_bytes(root: Root, rel: str, *, cap: int = FILE_CAP
                ) -> tuple[bytes | None, Diagnostic | None]:
     """The bytes of the regular file ``rel`` inside ``root`` (see the module's rules)."""
+    if isinstance(root, Listing):
+        return root.read_bytes(rel, cap)
     real, problem = locate(root, rel)
     if problem is not None:
         return None, problem
@@ -199,7 +209,7 @@ def decode(data: bytes, shown: str) -> tuple[str | None, Diagnostic | None]:
     return text.removeprefix("\ufeff"), None
 
 
-def read_text(root: PathLike, rel: str, *, cap: int = TEXT_CAP
+def read_text(root: Root, rel: str, *, cap: int = TEXT_CAP
               ) -> tuple[str | None, Diagnostic | None]:
     """The UTF-8 text of ``rel`` inside ``root`` (see the module's rules)."""
     data, problem = read_bytes(root, rel, cap=cap)
@@ -226,13 +236,15 @@ def read_given_text(path: PathLike, *, cap: int = TEXT_CAP) -> tuple[str | None,
     return decode(data, shown)
 
 
-def is_folder(root: PathLike, rel: str) -> bool:
+def is_folder(root: Root, rel: str) -> bool:
     """``rel`` is a folder inside the application (symlinks that lead out are not)."""
+    if isinstance(root, Listing):
+        return root.is_folder(rel)
     real, problem = locate(root, rel)
     return problem is None and os.path.isdir(real)
 
 
-def walk(root: PathLike, rel: str, *, keep: Keep = lambda rel, folder: True,
+def walk(root: Root, rel: str, *, keep: Keep = lambda rel, folder: True,
          cap: int = FILE_CAP) -> tuple[list[str], list[Diagnostic]]:
     """The regular files under the folder ``rel`` (relative POSIX paths, sorted) and what
     was refused there.
@@ -241,6 +253,8 @@ def walk(root: PathLike, rel: str, *, keep: Keep = lambda rel, folder: True,
     not entered). Symlinks inside the application are followed (each real folder is entered
     once, so a link loop ends); a symlink leading out, a pipe, socket or device, and a file
     over ``cap`` are reported instead. A missing folder has no files."""
+    if isinstance(root, Listing):
+        return root.walk(rel, keep)
     start, problem = locate(root, rel)
     if problem is not None:
         return [], [problem]
@@ -290,6 +304,108 @@ def walk(root: PathLike, rel: str, *, keep: Keep = lambda rel, folder: True,
                     Location(shown, 1, 1)) if entry.is_symlink() and isinstance(
                         exc, FileNotFoundError) else _unreadable(shown, exc))
     return sorted(found), problems
+
+
+def folders(root: Root, rel: str) -> list[str]:
+    """The names of the folders directly in the folder ``rel`` (sorted; links that lead out
+    of the application are no folders)."""
+    if isinstance(root, Listing):
+        return root.folders(rel)
+    if not is_folder(root, rel):
+        return []
+    base = os.path.join(os.fspath(root), rel)
+    return sorted(name for name in os.listdir(base) if is_folder(root, f"{rel}/{name}"))
+
+
+class Listing:
+    """An application that is not a folder on disk: a fixed set of regular files (relative
+    POSIX paths), read through the same functions as a folder. ``root`` is how its files are
+    named in diagnostics. Subclasses say how a file's bytes are read (``_read``)."""
+
+    def __init__(self, root: str, paths, sizes=None, refused=()):
+        self.root = root
+        self.paths = frozenset(paths)
+        self.sizes = dict(sizes or {})
+        self.refused = tuple(refused)  # what the reader refused (links out, submodules...)
+        self._folders = {"/".join(p.split("/")[:i]) for p in self.paths
+                         for i in range(1, p.count("/") + 1)}
+
+    def _read(self, rel: str) -> bytes:
+        raise NotImplementedError
+
+    def prefetch(self, rels) -> None:
+        """A hint: these files are about to be read (a reader may fetch them at once)."""
+
+    def locate(self, rel: str) -> tuple[str | None, Diagnostic | None]:
+        parts = PurePosixPath(rel).parts
+        if "\x00" in rel or not parts or rel.startswith("/") or ".." in parts:
+            return None, _outside(rel, rel, "is a path that leaves the application folder",
+                                  line=0)
+        return rel, None
+
+    def exists(self, rel: str) -> bool:
+        rel = rel.strip("/")
+        return rel in self.paths or rel in self._folders
+
+    def is_folder(self, rel: str) -> bool:
+        return rel.strip("/") in self._folders
+
+    def folders(self, rel: str) -> list[str]:
+        prefix = rel.strip("/") + "/"
+        return sorted({f[len(prefix):] for f in self._folders
+                       if f.startswith(prefix) and "/" not in f[len(prefix):]})
+
+    def check(self, rel: str, cap: int) -> Diagnostic | None:
+        real, problem = self.locate(rel)
+        if problem is not None:
+            return problem
+        shown = display(self, rel)
+        if rel not in self.paths:
+            return _unreadable(shown, FileNotFoundError(rel))
+        if self.sizes.get(rel, 0) > cap:
+            return _refuse(stat.S_IFREG, self.sizes[rel], shown, cap, rel)
+        return None
+
+    def read_bytes(self, rel: str, cap: int) -> tuple[bytes | None, Diagnostic | None]:
+        problem = self.check(rel, cap)
+        if problem is not None:
+            return None, problem
+        data = self._read(rel)
+        if len(data) > cap:
+            return None, _refuse(stat.S_IFREG, len(data), display(self, rel), cap, rel)
+        return data, None
+
+    def walk(self, rel: str, keep: Keep) -> tuple[list[str], list[Diagnostic]]:
+        prefix = rel.strip("/") + "/"
+        found = []
+        for path in sorted(self.paths):
+            if not path.startswith(prefix):
+                continue
+            parts = path.split("/")
+            ancestors = ["/".join(parts[:i]) for i in range(prefix.count("/") + 1, len(parts))]
+            if all(keep(folder, True) for folder in ancestors) and keep(path, False):
+                found.append(path)
+        return found, [d for d in self.refused if d.location is None
+                       or _under(d.location.file, display(self, prefix))]
+
+
+def _under(file: str, folder: str) -> bool:
+    return file.startswith(folder.rstrip("/") + "/")
+
+
+class Snapshot(Listing):
+    """Files already read (relative path -> bytes): what a Workspace loads once, so every
+    reader after it sees the same bytes."""
+
+    def __init__(self, root: str, files, refused=()):
+        super().__init__(root, files, {rel: len(data) for rel, data in files.items()}, refused)
+        self.files = dict(sorted(files.items()))
+
+    def _read(self, rel: str) -> bytes:
+        return self.files[rel]
+
+
+Root = PathLike | Listing
 
 
 def source_lines(path: PathLike, *, cap: int = TEXT_CAP) -> list[str] | None:

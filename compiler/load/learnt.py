@@ -26,6 +26,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from compiler.load import files
+
 LEARNT_MODELS = ("CoreBasedPredictor",)
 FEATURES = ("inverse_cores", "parallelism")
 
@@ -71,14 +73,12 @@ def predict_onnx(path: str | os.PathLike[str], rows: list[list[float]]) -> list[
     return predict_model(Path(path).read_bytes(), rows)
 
 
-def learnt_demand(entry: Mapping, cores: float, root: str | os.PathLike[str] = ""
+def learnt_demand(entry: Mapping, cores: float, root: files.Root = ""
                   ) -> tuple[float | None, str]:
     """``(demand, how)`` of a learnt model at ``cores`` (parallelism 1), or ``(None, why)``.
 
     The ONNX file is read through the input boundary: only a regular file inside the
     application folder ``root`` (validation reports the others, AIS006-AIS008)."""
-    from compiler.load import files
-
     regressor = entry.get("regressor_file")
     if isinstance(regressor, str) and regressor:
         rel = onnx_path(regressor).as_posix()

@@ -26,19 +26,20 @@ class PerformanceData:
     models: Mapping[str, Mapping[str, Mapping[str, Mapping]]]  # comp -> unit -> resource -> model
     data_sizes: Mapping[str, float]
     document: YamlDocument  # positions for diagnostics
-    root: str = ""  # the application folder: learnt models' regressor files are relative to it
+    # the application (folder or files read): learnt models' regressor files are relative to it
+    root: files.Root = ""
 
     def model(self, component: str, unit: str, resource: str) -> Mapping | None:
         return (self.models.get(component) or {}).get(unit, {}).get(resource)
 
 
-def load_performance(app_dir: str | os.PathLike[str]
+def load_performance(app_dir: files.Root
                      ) -> tuple[PerformanceData | None, list[Diagnostic]]:
     """Both files, through the input boundary and their schemas; validation reports what
     this finds, so compile and placement never meet a file they cannot read."""
     from compiler.validate.schema import validate_document
 
-    root = os.fspath(app_dir)
+    root = app_dir if isinstance(app_dir, files.Listing) else os.fspath(app_dir)
     if not files.exists(root, PERFORMANCE_FILE):
         return None, []
     file = files.display(root, PERFORMANCE_FILE)
@@ -76,7 +77,7 @@ def load_performance(app_dir: str | os.PathLike[str]
     return PerformanceData(doc.data, sizes, doc, root), diags
 
 
-def _regressor_files(root: str, doc: YamlDocument) -> Iterator[Diagnostic]:
+def _regressor_files(root: files.Root, doc: YamlDocument) -> Iterator[Diagnostic]:
     """A learnt model's ONNX regressor is read by the placement: it must be a file of the
     application (the input boundary's rules), named by a relative path that stays inside."""
     from compiler.load.learnt import onnx_path

@@ -39,11 +39,24 @@ from pathlib import Path
 
 import yaml
 
+from compiler import __version__
+from compiler.compile import emit_deployment, units_from_placement
+from compiler.diagnostics import diagnostic
 from compiler.errors import AisprintError, InvalidInput
+from compiler.gitops import repo as gitrepo
 from compiler.gitops.lock import WriteLock
+from compiler.gitops.message import parse, reconcile_message
+from compiler.layout import MANIFEST
+from compiler.manifest import Manifest, PlacementRecord
+from compiler.manifest import read as read_manifest
+from compiler.placement.calibrate import calibrated
+from compiler.placement.performance import evaluate
+from compiler.placement.production import placement_from_production
+from compiler.placement.replan import replan
 from compiler.runtime.apply import CURRENT, apply_oscar, apply_templates, templates_of
 from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_files
 from compiler.runtime.triggers import Memory, Policy, Sample, Trigger, assess, changed
+from compiler.workspace import Workspace
 
 STATE_FILE = "reconcile-state.json"
 
@@ -161,30 +174,10 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
                     measured_components: Mapping[str, float], now: float, mode: str,
                     tolerance: float) -> Replacement:
     """The repository tree with a new current_deployment, or why nothing should move."""
-    from compiler.compile import (
-        MANIFEST,
-        designed_cuts,
-        emit_deployment,
-        read_inputs,
-        units_from_placement,
-    )
-    from compiler.load.oscarp import load_performance
-    from compiler.placement.calibrate import calibrated
-    from compiler.placement.from_application import system_from_application
-    from compiler.placement.performance import evaluate
-    from compiler.placement.production import placement_from_production
-    from compiler.placement.replan import replan
-    from compiler.validate import validate_application
-
-    report = validate_application(app_dir)
-    if not report.valid:
-        raise InvalidInput(report.diagnostics)
-    app = report.application
-    performance, _ = load_performance(app_dir)
-    inputs = read_inputs(Path(app_dir))
-    cuts = designed_cuts(inputs)
-    mapped = system_from_application(app, performance, arrival_rate=load,
-                                     cuts=lambda c: cuts.get(c, ()))
+    workspace = Workspace.from_folder(app_dir)
+    app = workspace.application  # InvalidInput unless it validates
+    # the problem compile solved (cuts and their transfer sizes included), at the measured load
+    mapped = workspace.problem(arrival_rate=load)
     running = placement_from_production(mapped, yaml.safe_load(
         tree[f"{CURRENT}/production_deployment.yaml"]))
     system, _ = calibrated(mapped.system, running, measured_components)
@@ -210,21 +203,25 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
             artifacts[f"{CURRENT}_{stamp}/{path[len(CURRENT) + 1:]}"] = data
         elif path != MANIFEST:
             artifacts[path] = data
-    artifacts.update(emit_deployment(report, inputs, "current_deployment", units,
+    artifacts.update(emit_deployment(workspace, "current_deployment", units,
                                      feasible=result.evaluation.feasible))
-    old = json.loads(tree[MANIFEST]) if MANIFEST in tree else {}
-    artifacts[MANIFEST] = _manifest_for(artifacts, old, result.evaluation.cost, load)
+    artifacts[MANIFEST] = _manifest_for(artifacts, tree, result.evaluation.cost, load)
     return Replacement(artifacts, moves, result.evaluation.cost, load or system.arrival_rate)
 
 
-def _manifest_for(artifacts: Mapping[str, bytes], old: Mapping, cost: float,
+def _manifest_for(artifacts: Mapping[str, bytes], tree: Mapping[str, bytes], cost: float,
                   load: float | None) -> bytes:
-    from compiler.compile import manifest_files
+    """The committed manifest, listing the new files and recording the re-placement."""
+    old = _committed_manifest(tree)
+    if old is None:  # a tree written by hand or by an old tool: record what is known
+        old = Manifest(__version__, PlacementRecord("unknown (the tree had no manifest)", None),
+                       {}, {})
+    return old.replaced(artifacts, cost, load).to_bytes()
 
-    doc = dict(old)
-    doc["files"] = manifest_files(artifacts)
-    doc["current"] = {"cost": cost, "load": load}
-    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+def _committed_manifest(tree: Mapping[str, bytes]) -> Manifest | None:
+    data = tree.get(MANIFEST)
+    return None if data is None else read_manifest(data, f"the committed {MANIFEST}")
 
 
 # ------------------------------------------------------------------------------ the cycle
@@ -256,8 +253,6 @@ class _Run:
 
     def __init__(self, settings: Settings, im, metrics, now: float, started: float,
                  state_dir: Path):
-        from compiler.gitops import repo as gitrepo
-
         self.settings, self.im, self.metrics = settings, im, metrics
         self.now, self.started = now, started
         self.state_dir = state_dir
@@ -295,9 +290,6 @@ class _Run:
             self.save()
 
     def cycle(self) -> Cycle:
-        from compiler.gitops import repo as gitrepo
-        from compiler.gitops.message import reconcile_message
-
         settings, reader, state = self.settings, self.reader, self.state
         branch = settings.branch or reader.current_branch() or "main"
         head = self.head = reader.head_of(branch)
@@ -378,8 +370,6 @@ def _stamp(moment: float) -> str:
 
 def decided_at(reader, commit: str) -> float | None:
     """When the reconciler decided the re-placement ``commit`` is (None for other commits)."""
-    from compiler.gitops.message import parse
-
     value = parse(reader.message(commit)).trailer(DECIDED)
     try:
         return datetime.fromisoformat(value).timestamp() if value else None
@@ -390,11 +380,8 @@ def decided_at(reader, commit: str) -> float | None:
 def planned_load(tree: Mapping[str, bytes]) -> float | None:
     """The load the committed current_deployment was solved for, from the manifest: the last
     re-placement's, else the compile's (the application's expected throughput)."""
-    from compiler.compile import MANIFEST
-
-    data = json.loads(tree[MANIFEST]) if MANIFEST in tree else {}
-    load = (data.get("current") or {}).get("load") or (data.get("placement") or {}).get("load")
-    return float(load) if load else None
+    manifest = _committed_manifest(tree)
+    return None if manifest is None else manifest.load
 
 
 def _reason(trigger: Trigger) -> str:
@@ -404,8 +391,6 @@ def _reason(trigger: Trigger) -> str:
 
 
 def _no_app(settings: Settings):
-    from compiler.diagnostics import diagnostic
-
     return diagnostic("AIS965", f"a trigger fired but the reconciler of {settings.repo} does "
                       "not know the application's sources, so it cannot re-place",
                       "pass --app APP_DIR (the folder with common_config/ and src/), or keep "

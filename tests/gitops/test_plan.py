@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from compiler.errors import InvalidInput
 from compiler.gitops import workflow as deploy
-from compiler.gitops.console import render_json
+from compiler.gitops.summary import plan_json
 from compiler.validate.schema import load_schema
 from tests.cli.test_cli import aisprint
 from tests.gitops.conftest import git_run
@@ -77,7 +77,7 @@ def test_a_tighter_limit_scales_the_edge_and_labels_the_changes(mask_app, tmp_pa
     row = next(q for q in plan.qos if q.name == "blurry-faces-onnx")
     assert (row.limit_before, row.limit, row.status) == (20.0, 5.0, "ok")
     assert row.after < 5 < row.before
-    assert schema_errors(json.loads(render_json(plan))) == []
+    assert schema_errors(json.loads(plan_json(plan))) == []
 
 
 def test_a_comment_only_change_needs_no_restart(mask_app, tmp_path):
@@ -201,14 +201,12 @@ def test_pull_request_flow_with_a_bare_remote(mask_app, tmp_path, bare_remote):
 
 
 def test_an_up_to_date_tree_is_not_compiled_again(mask_app, tmp_path, monkeypatch):
-    import compiler.compile
-
     deploy.commit(mask_app, repo=tmp_path / "deploy")
 
     def no_compile(*args, **kwargs):
         raise AssertionError("compiled although the manifest matches the inputs")
 
-    monkeypatch.setattr(compiler.compile, "build", no_compile)
+    monkeypatch.setattr(deploy, "build", no_compile)
     assert not deploy.plan(mask_app, repo=tmp_path / "deploy").has_changes
     with pytest.raises(AssertionError):
         deploy.plan(mask_app, repo=tmp_path / "deploy", recompile=True)
