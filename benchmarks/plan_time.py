@@ -42,7 +42,7 @@ def loosen(app: Path) -> None:
 
 
 def comment_sizes(app: Path, against: Path) -> tuple[int, int, int]:
-    from compiler.gitops.console import markdown_comments
+    from compiler.console.plan import markdown_comments
     from compiler.gitops.workflow import plan
 
     value = plan(app, against=str(against))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
-from compiler.cli.output import say
+from compiler.api import build, commit_deployment
+from compiler.cli.output import Console, Format, console, output_option
+from compiler.console.results import Checked, Committed, CompiledInto, timings_table
+from compiler.gitops.folder import stale_files, write_tree
+from compiler.gitops.repo import Identity
 
 
 def compile_(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(".", help="Application folder."),
-    out: str | None = typer.Option(
+    out_dir: str | None = typer.Option(
         None, "--out", help="Where to write aisprint/ (default: the application folder)."),
     mode: str = typer.Option("fast", "--mode", help="Placement mode: fast | exact | heuristic."),
     time_limit: float | None = typer.Option(None, "--time-limit",
@@ -21,6 +24,7 @@ def compile_(
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 if the written tree is out of date."),
     timings: bool = typer.Option(False, "--timings", help="Print the time of each stage."),
+    output: Format = output_option("text for people, json for machines, markdown, github."),
     max_deployments: str = typer.Option(
         "64", "--max-deployments", metavar="N|all",
         help="How many deployment1..N folders of the design space to write (it grows "
@@ -60,17 +64,15 @@ def compile_(
 
       aisprint compile . --repo ../deploy --push origin   # commit "compile of <sha>", push
     """
-    from compiler.compile import build
-    from compiler.gitops.folder import stale_files, write_tree
-
+    out = console(ctx, output)
     if max_deployments != "all" and not max_deployments.isdigit():
         raise typer.BadParameter("give a number or `all`", param_hint="--max-deployments")
     if repo is not None and commit and not check:
-        _commit_to_repo(app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
+        _commit_to_repo(out, app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
                         push=push, author=author, committer=committer, mode=mode,
                         time_limit=time_limit)
         return
-    if repo is not None and out is None:
+    if repo is not None and out_dir is None:
         from pathlib import Path
 
         from compiler.gitops.swap import check_folders
@@ -78,13 +80,12 @@ def compile_(
 
         prefix = safe_prefix(prefix)
         check_folders(Path(repo), prefix)  # the prefix's folders too, not only out's own
-        out = str(Path(repo) / prefix)
+        out_dir = str(Path(repo) / prefix)
     result = build(app_dir, mode=mode, time_limit=time_limit,
                    targets=tuple(target) if target else None,
                    max_deployments=None if max_deployments == "all" else int(max_deployments))
-    for warning in result.warnings:
-        say(f"warning {warning.code}: {warning.message}")
-    destination = out or app_dir
+    out.warnings(result.warnings)
+    destination = out_dir or app_dir
     if check:
         # deferred: only --check runs the consumers (tosca-parser, oscar-python, helm, IM)
         from compiler.verify import check_artifacts, find_check_tools
@@ -92,53 +93,31 @@ def compile_(
         report = check_artifacts(result.artifacts, find_check_tools(tosca_types))
         problems = report.rejected
         for note in report.skipped:
-            say(f"note: {note.message} ({note.hint})")
-        for problem in problems:
-            print(f"✗ {problem.location}: {problem.message}")
+            out.note(f"note: {note.message} ({note.hint})")
         stale = stale_files(destination, result.artifacts)
-        if stale:
-            print(f"✗ {len(stale)} file(s) out of date in {destination} "
-                  f"(run `aisprint compile {app_dir}`):")
-            for path in stale[:20]:
-                print(f"  {path}")
+        out.show(Checked(destination, app_dir, len(result.artifacts), tuple(problems),
+                          tuple(stale)))
         if stale or problems:
             raise typer.Exit(1)
-        print(f"✓ {destination} is up to date and every emitted file passes its consumer's "
-              f"checks ({len(result.artifacts)} files)")
     else:
         write_tree(destination, result.artifacts)
-        cost = f", cost {result.cost:.6g}" if result.cost is not None else ""
-        print(f"✓ compiled {len(result.artifacts)} files into {destination}/aisprint "
-              f"(placement: {result.placement}{cost})")
+        out.show(CompiledInto(result, destination))
     if timings:
-        total = sum(seconds for _, seconds in result.timings) or 1e-9
-        print("| stage | seconds | share |", file=sys.stderr)
-        print("|---|---|---|", file=sys.stderr)
-        for stage, seconds in result.timings:
-            print(f"| {stage} | {seconds:.3f} | {seconds / total:.0%} |", file=sys.stderr)
-        print(f"| total | {total:.3f} | 100% |", file=sys.stderr)
+        out.note(timings_table(result.timings))
 
 
-def _commit_to_repo(app_dir: str, *, repo: str, branch: str | None, prefix: str,
+def _commit_to_repo(out: Console, app_dir: str, *, repo: str, branch: str | None, prefix: str,
                     plan_file: str | None, push: str | None, author: str | None,
                     committer: str | None, mode: str, time_limit: float | None) -> None:
-    from compiler.gitops.console import headline
-    from compiler.gitops.repo import Identity
-    from compiler.gitops.workflow import commit
-
-    result, plan = commit(app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
-                          author=Identity.parse(author) if author else None,
-                          committer=Identity.parse(committer) if committer else None,
-                          push_to=push, mode=mode, time_limit=time_limit)
+    result, plan = commit_deployment(
+        app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
+        author=Identity.parse(author) if author else None,
+        committer=Identity.parse(committer) if committer else None,
+        push_to=push, mode=mode, time_limit=time_limit)
     if result.recovered:
         done = "completed" if result.recovered == "forward" else "undone"
-        say(f"note: an interrupted write was {done} first")
-    if result.commit is None:
-        print(f"✓ {repo} ({result.branch}) is up to date: nothing to commit")
-    else:
-        pushed = f", pushed to {result.pushed}" if result.pushed else ""
-        print(f"✓ committed {result.commit[:12]} on {result.branch} of {repo}: "
-              f"{headline(plan)}{pushed}")
+        out.note(f"note: an interrupted write was {done} first")
+    out.show(Committed(result, plan, repo))
 
 
 def register(app: typer.Typer) -> None:

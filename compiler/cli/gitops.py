@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-import sys
-from enum import StrEnum
+import os
+from pathlib import Path
 
 import typer
 
-from compiler.cli.output import use_colour
+from compiler.api import diff as diff_revisions
+from compiler.api import plan as make_plan
+from compiler.api import write_atomically
+from compiler.cli.output import NO_COLOR, Console, Format, console, output_option
+from compiler.console.plan import PlanHeadline, PlanView, markdown_comments, render_markdown
+from compiler.diagnostics import diagnostic
+from compiler.gitops import github
+from compiler.gitops.summary import plan_json
+from compiler.gitops.workflow import save_plan
 
 EXIT_CHANGES = 2
+PLAN_OUTPUT = output_option("text (terminal) | markdown | json | github (plain text).")
 
 
-class PlanFormat(StrEnum):
-    text = "text"
-    markdown = "markdown"
-    json = "json"
-
-
-def _show(plan, output: PlanFormat, *, no_color: bool, diffs: bool,
-          comments_dir: str | None) -> None:
-    from compiler.gitops.console import (
-        markdown_comments,
-        render_json,
-        render_markdown,
-        render_terminal,
-    )
-
-    if output is PlanFormat.json:
-        sys.stdout.write(render_json(plan))
-    elif output is PlanFormat.markdown:
-        sys.stdout.write(render_markdown(plan))
-    else:
-        sys.stdout.write(render_terminal(plan, colour=use_colour(sys.stdout, no_color),
-                                         diffs=diffs))
+def _show(out: Console, plan, *, diffs: bool, comments_dir: str | None) -> None:
+    out.show(PlanView(plan, diffs=diffs))
     if comments_dir:
-        from pathlib import Path
-
         folder = Path(comments_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("comment-*.md"):
@@ -45,23 +32,12 @@ def _show(plan, output: PlanFormat, *, no_color: bool, diffs: bool,
             (folder / f"comment-{i}.md").write_text(body, encoding="utf-8")
 
 
-def _progress(what: str):
-    """A spinner on stderr on a terminal; nothing in CI or when stderr is not a TTY."""
-    import contextlib
-    import os
-
-    if os.environ.get("CI") or not sys.stderr.isatty():
-        return contextlib.nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(what)
-
-
 def _exit(plan, detailed: bool) -> int:
     return EXIT_CHANGES if detailed and plan.has_changes else 0
 
 
 def plan(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(".", help="Application folder."),
     against: str | None = typer.Option(
         None, "--against",
@@ -75,8 +51,7 @@ def plan(
     rev: str | None = typer.Option(
         None, "--rev", help="Compile the application at this revision of its repository "
                             "(a pull request's head) instead of its working tree."),
-    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o",
-                                      help="text (terminal) | markdown | json."),
+    output: Format = PLAN_OUTPUT,
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
     save: str | None = typer.Option(
@@ -88,7 +63,7 @@ def plan(
     mode: str = typer.Option("fast", "--mode", help="Placement mode: fast | exact | heuristic."),
     time_limit: float | None = typer.Option(None, "--time-limit",
                                             help="Seconds for the placement."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal."),
+    no_color: bool = NO_COLOR,
     recompile: bool = typer.Option(
         False, "--recompile", help="Compile even when the current tree's manifest records the "
                                    "application's inputs and this tool version (then it is "
@@ -107,19 +82,18 @@ def plan(
       aisprint plan . --repo ../deploy --save plan.json --detailed-exitcode
       aisprint compile . --repo ../deploy --plan plan.json            # write exactly that
     """
-    from compiler.gitops.workflow import plan as make
-    from compiler.gitops.workflow import save_plan
-
-    with _progress("planning: compiling and comparing…"):
-        value = make(app_dir, rev=rev, against=against, repo=repo, branch=branch,
+    out = console(ctx, output, no_color=no_color)
+    with out.status("planning: compiling and comparing…"):
+        value = make_plan(app_dir, rev=rev, against=against, repo=repo, branch=branch,
                      prefix=prefix, mode=mode, time_limit=time_limit, recompile=recompile)
     if save:
         save_plan(value, save)
-    _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)
+    _show(out, value, diffs=not no_diff, comments_dir=comments)
     return _exit(value, detailed_exitcode)
 
 
 def diff(
+    ctx: typer.Context,
     rev1: str = typer.Argument(..., help="The older revision."),
     rev2: str = typer.Argument(..., help="The newer revision."),
     repo: str = typer.Option(".", "--repo", help="The deployment repository."),
@@ -127,14 +101,13 @@ def diff(
                                help="Folder of the repository holding aisprint/."),
     app_dir: str | None = typer.Option(
         None, "--app", help="Application folder, to predict response times of both sides."),
-    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o",
-                                      help="text (terminal) | markdown | json."),
+    output: Format = PLAN_OUTPUT,
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 without changes, 2 with changes, 1 on error."),
     comments: str | None = typer.Option(None, "--comments-dir",
                                         help="Also write the pull-request comments here."),
     no_diff: bool = typer.Option(False, "--no-diff", help="Terminal: list files, no diffs."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal."),
+    no_color: bool = NO_COLOR,
 ) -> int:
     """Show what changed between two revisions of a deployment repository, as a plan.
 
@@ -144,10 +117,9 @@ def diff(
 
       aisprint diff v1 v2 --repo ../deploy -o markdown --app examples/mask_detection
     """
-    from compiler.gitops.workflow import diff as make
-
-    value = make(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
-    _show(value, output, no_color=no_color, diffs=not no_diff, comments_dir=comments)
+    out = console(ctx, output, no_color=no_color)
+    value = diff_revisions(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
+    _show(out, value, diffs=not no_diff, comments_dir=comments)
     return _exit(value, detailed_exitcode)
 
 
@@ -163,6 +135,7 @@ PR_DETAILED_EXITCODE = typer.Option(
 
 
 def pr_plan(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(".", help="Application folder."),
     out: str = typer.Option(..., "--out", help="Folder to write plan.json and plan.md into "
                                                "(the artifact the comment stage reads)."),
@@ -183,33 +156,26 @@ def pr_plan(
 
       aisprint pr-plan examples/mask_detection --out "$RUNNER_TEMP/aisprint-plan"
     """
-    import os
-    from pathlib import Path
-
-    from compiler.api import write_atomically
-    from compiler.gitops import github
-    from compiler.gitops.console import headline, render_json, render_markdown
-    from compiler.gitops.workflow import plan as make
-
     event = os.environ.get("GITHUB_EVENT_PATH")
     pr = github.pull_request_from_event(event) if event else None
     if pr is None and not (against or repo):
         raise github._fail("no pull request to plan: GITHUB_EVENT_PATH is not a pull_request "
                            "event, and neither --against nor --repo is given",
                            "run on `pull_request`, or say what to compare with")
-    value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
-                 against=against if (against or repo) else pr.base_sha)
+    value = make_plan(app_dir, repo=repo, branch=branch, prefix=prefix,
+                      against=against if (against or repo) else pr.base_sha)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(value)
-    write_atomically(folder / github.PLAN_FILE, render_json(value))
+    write_atomically(folder / github.PLAN_FILE, plan_json(value))
     write_atomically(folder / github.MARKDOWN_FILE, markdown)
     github.write_job_summary(markdown)
-    print(f"{headline(value)}; plan written to {folder}")
+    console(ctx).show(PlanHeadline(value, tail=f"; plan written to {folder}"))
     return _exit(value, detailed_exitcode)
 
 
 def pr_comment(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(".", help="Application folder (one-stage use only)."),
     artifact: str | None = typer.Option(
         None, "--artifact", help="Stage 2, in a `workflow_run` job: comment the plan in this "
@@ -244,13 +210,7 @@ def pr_comment(
 
       aisprint pr-comment examples/mask_detection --repo deploy   # one stage
     """
-    import os
-
-    from compiler.cli.output import say
-    from compiler.diagnostics import diagnostic
-    from compiler.gitops import github
-    from compiler.gitops.console import headline, markdown_comments, render_markdown
-
+    out = console(ctx)
     event = os.environ.get("GITHUB_EVENT_PATH")
     if not event:
         raise github._fail("GITHUB_EVENT_PATH is not set: this command runs in GitHub Actions",
@@ -267,11 +227,11 @@ def pr_comment(
                            "run the comment stage `on: workflow_run`", "AIS984")
     if run is not None:
         if run.event not in ("pull_request", "pull_request_target"):
-            say(f"run {run.run_id} was triggered by {run.event}, not a pull request: "
+            out.note(f"run {run.run_id} was triggered by {run.event}, not a pull request: "
                 "no plan comment")
             return 0
         if run.conclusion != "success":  # failed validation: its annotations say why
-            say(f"run {run.run_id} ended {run.conclusion or 'unfinished'}: no plan to comment")
+            out.note(f"run {run.run_id} ended {run.conclusion or 'unfinished'}: no plan to comment")
             return 0
         if not (artifact or plan_file):
             raise github._fail("on workflow_run, say where the plan is: --artifact NAME or "
@@ -285,7 +245,7 @@ def pr_comment(
                 f"{run.head_repository}:{github.safe_name(run.head_branch)} at "
                 f"{run.head_sha[:12]}: it was pushed to again or closed",
                 "nothing to do: the run of the newer commit comments")
-            say(f"warning {warning.code}: {warning.message}; {warning.hint}")
+            out.warnings([warning])
             return 0
         data = (github.fetch_plan_artifact(gh, run, artifact) if artifact
                 else github.read_plan_file(plan_file))
@@ -294,21 +254,20 @@ def pr_comment(
     else:
         pr = github.pull_request_from_event(event)
         if pr is None:
-            say("not a pull request event: no plan comment")
+            out.note("not a pull request event: no plan comment")
             return 0
         if plan_file:
             value = github.untrusted_plan(github.read_plan_file(plan_file), str(plan_file))
         else:
-            from compiler.gitops.workflow import plan as make
-
-            value = make(app_dir, repo=repo, branch=branch, prefix=prefix,
-                         against=against if (against or repo) else pr.base_sha)
+            value = make_plan(app_dir, repo=repo, branch=branch, prefix=prefix,
+                              against=against if (against or repo) else pr.base_sha)
         gh = client()
     done = github.sync_comments(gh, pr, markdown_comments(value, max_comments=max_comments),
                                 has_changes=value.has_changes)
     github.write_job_summary(render_markdown(value))
     counts = ", ".join(f"{n} {what}" for what, n in done.items() if n) or "none posted"
-    print(f"{pr.repository}#{pr.number}: {headline(value)}; comments: {counts}")
+    out.show(PlanHeadline(value, lead=f"{pr.repository}#{pr.number}: ",
+                          tail=f"; comments: {counts}"))
     return _exit(value, detailed_exitcode)
 
 

@@ -26,7 +26,8 @@ from compiler.cli import (
     up,
     validate,
 )
-from compiler.cli.output import OutputFormat, reflow_help, render
+from compiler.cli.output import reflow_help
+from compiler.console import Console
 from compiler.errors import AisprintError, InvalidInput
 
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 3, 64, 130
@@ -71,10 +72,11 @@ def _is_click_error(error: BaseException) -> bool:
 def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "aisprint") -> int:
     """Run a Typer app and map every outcome to this tool's exit codes (never a traceback)."""
     debug = bool(os.environ.get("AISPRINT_DEBUG"))
+    console = Console()  # the run's one console: each verb sets its format (cli/output.py)
     try:
         command = typer.main.get_command(typer_app)
         result = command.main(args=list(argv) if argv is not None else None, prog_name=prog,
-                              standalone_mode=False)
+                              standalone_mode=False, obj=console)
         return result if isinstance(result, int) else EXIT_OK
     except typer.Exit as done:
         return done.exit_code
@@ -84,7 +86,7 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
     except InvalidInput as invalid:
         if debug:
             raise
-        sys.stdout.write(render(invalid.diagnostics, OutputFormat.text, subject=""))
+        console.diagnostics(invalid.diagnostics)  # in the verb's format: json stays json
         return invalid.exit_code
     except AisprintError as error:
         if debug:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from compiler import api
-from compiler.cli.output import say
+from compiler.cli.output import console
 
 
 def new_application(
+    ctx: typer.Context,
     name: str | None = typer.Argument(None, help="Name of the application (and of its folder).",
                                show_default=False),
     application_name: str | None = typer.Option(
@@ -29,7 +30,7 @@ def new_application(
     if not chosen:
         raise typer.BadParameter("give the application name: aisprint new-application NAME")
     target = api.new_application(chosen, directory)
-    say(f"created {target}/ — next: edit common_config/ and src/, then "
+    console(ctx).note(f"created {target}/ — next: edit common_config/ and src/, then "
         f"`aisprint validate {target}`")
 
 

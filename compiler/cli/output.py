@@ -1,46 +1,61 @@
-"""Terminal conventions shared by the verbs: machine output on stdout, talk on stderr."""
+"""The verbs' side of the console: their shared options, and the run's one ``Console``.
+
+Every verb takes ``ctx`` and calls ``console(ctx, output, no_color)``: the console made once
+by ``compiler.cli.main.run`` (with the process's streams), set to the verb's format. Results
+go to stdout through ``Console.show``, notes to stderr through ``Console.note``; an error
+raised after that is rendered by ``run`` in the same format.
+"""
 
 from __future__ import annotations
 
-import os
+import inspect
 import sys
 from enum import StrEnum
 
-from compiler.diagnostics import render_github, render_json, render_text
+import typer
+
+from compiler.console import Console, Format, use_colour
+
+__all__ = ["NO_COLOR", "Console", "Format", "OutputFormat", "console", "output_option",
+           "reflow", "reflow_help", "say", "use_colour"]
+
+NO_COLOR = typer.Option(False, "--no-color", help="Plain text even on a terminal.")
+
+
+def output_option(help: str = "text for people; markdown for pull requests; json for "
+                              "machines; github for workflow annotations.") -> Format:
+    return typer.Option(Format.text, "--output", "-o", help=help)
+
+
+def console(ctx: typer.Context | None, output: Format | str | None = None, *,
+            no_color: bool | None = None) -> Console:
+    """The run's console, set to the verb's options (made here when the verb runs outside
+    ``run``, e.g. in Typer's test runner)."""
+    root = ctx.find_root() if ctx is not None else None
+    if root is None:
+        return Console(output or Format.text, no_color=bool(no_color))
+    if not isinstance(root.obj, Console):
+        root.obj = Console()
+    return root.obj.configure(output, no_color=no_color)
 
 
 class OutputFormat(StrEnum):
+    """The formats of `aisprint up`/`down`, until they render through the console too."""
+
     text = "text"
     json = "json"
     github = "github"
 
 
-def use_colour(stream=sys.stdout, no_color: bool = False) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if no_color or os.environ.get("NO_COLOR") or os.environ.get("CI"):
-        return False
-    return hasattr(stream, "isatty") and stream.isatty()
-
-
 def say(message: str) -> None:
-    """Progress and notes for people: stderr, so stdout stays machine-readable."""
+    """Progress and notes for people on stderr (`aisprint up`; the others use Console.note)."""
     print(message, file=sys.stderr)
-
-
-def render(diagnostics, fmt: OutputFormat, *, subject: str, no_color: bool = False) -> str:
-    if fmt is OutputFormat.json:
-        return render_json(diagnostics, subject=subject)
-    if fmt is OutputFormat.github:
-        return render_github(diagnostics, subject=subject)
-    return render_text(diagnostics, colour=use_colour(sys.stdout, no_color), subject=subject)
 
 
 def reflow(doc: str) -> str:
     """A docstring as help text: prose lines joined, so the terminal's width wraps them
     (Typer's rich help keeps a docstring's line breaks); indented lines (examples) and list
     items ("- ", "* ") keep their own line."""
-    import inspect
-
     lines: list[str] = []
     for line in inspect.cleandoc(doc).split("\n"):
         if lines and lines[-1] and line and not line.startswith((" ", "\t", "- ", "* ")) \

@@ -4,15 +4,13 @@ performance models and hand them to the placement (OSCAR-P + aMLLibrary, locally
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 
 import typer
 
-from compiler.cli.output import OutputFormat, say, use_colour
+from compiler.cli.output import Console, Format, console, output_option
+from compiler.console.results import Profiled
 from compiler.errors import UsageError
-
-RESULT_SCHEMA = "https://aisprint-gitops.github.io/schemas/profile-result/v1.json"
+from compiler.profile.campaign import profile_application
 
 
 def _levels(text: str | None, option: str) -> tuple[int, ...] | None:
@@ -28,16 +26,17 @@ def _levels(text: str | None, option: str) -> tuple[int, ...] | None:
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool):
-    if not enabled or not use_colour(sys.stderr):
+def _progress(out: Console):
+    """A bar of the runs on a terminal; nothing in CI or for machines."""
+    if not out.interactive:
         yield None
         return
-    from rich.console import Console
+    # deferred: rich's bars are slow to import and only a terminal needs them
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("profiling {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("runs"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=out.rich_err(), transient=True) as bar:
         task = bar.add_task("…", total=None)
 
         def update(done: int, total: int, label: str) -> None:
@@ -46,51 +45,8 @@ def _progress(enabled: bool):
         yield update
 
 
-def _document(result) -> dict:
-    units = []
-    for rep in result.units:
-        units.append({
-            "unit": rep.unit.name, "component": rep.unit.component, "design": rep.unit.design,
-            "inputs": rep.inputs, "data_size_mb": round(rep.data_size_mb, 6),
-            "regressor": rep.model.technique, "params": rep.model.params,
-            "holdout_mape": rep.model.holdout_mape, "onnx": rep.onnx,
-            "configurations": [
-                {"parallelism": c.parallelism, "cores": c.cores,
-                 "mean_runtime": round(sum(r.runtime for r in rep.rows if r.configuration == i)
-                                       / max(1, sum(1 for r in rep.rows
-                                                    if r.configuration == i)), 6)}
-                for i, c in enumerate(rep.configurations, 1)],
-            "resources": {r: {"cores": c, "demand": round(d, 6)}
-                          for r, (c, d) in sorted(rep.demands.items())},
-        })
-    return {"schema_version": RESULT_SCHEMA, "campaign": result.campaign, "cpus": result.cpus,
-            "settings": result.settings, "seconds": round(result.seconds, 3), "units": units,
-            "written": [str(p) for p in result.written],
-            "warnings": [d.to_json() for d in result.warnings]}
-
-
-def _print_table(doc: dict) -> None:
-    rows = [("unit", "resource", "cores", "mean s/req", "demand s", "regressor", "MAPE")]
-    for unit in doc["units"]:
-        measured = {(c["parallelism"], c["cores"]): c["mean_runtime"]
-                    for c in unit["configurations"]}
-        mape = "-" if unit["holdout_mape"] is None else f"{unit['holdout_mape']:.1%}"
-        for (p, k), mean in sorted(measured.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            rows.append((unit["unit"], f"this host ×{p}" if p > 1 else "this host", str(k),
-                         f"{mean:.4f}", "", unit["regressor"], mape))
-        for name, spec in unit["resources"].items():
-            rows.append((unit["unit"], name, f"{spec['cores']:g}", "",
-                         f"{spec['demand']:.4f}", unit["regressor"], mape))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    print(f"campaign {doc['campaign']}: {len(doc['units'])} unit(s) profiled in "
-          f"{doc['seconds']:.1f} s on {doc['cpus']} CPU(s)")
-
-
 def profile(
+    ctx: typer.Context,
     app_dir: str | None = typer.Argument(None, help="Application folder.", show_default=False),
     application_dir: str | None = typer.Option(
         None, "--application_dir", "--application-dir", hidden=True,
@@ -115,8 +71,7 @@ def profile(
         "Default: every non-FaaS candidate resource with this machine's CPU architecture."),
     seed: int = typer.Option(1, "--seed", help="Seed of the model search."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds one input may take."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
-                                        help="text (a table) or json."),
+    output: Format = output_option("text (a table), json, markdown."),
 ) -> None:
     """Run every component and partition (their real main.py, ONNX Runtime) over the inputs at
     several core counts and parallelism levels, in worker processes pinned to their CPUs; fit
@@ -142,26 +97,20 @@ def profile(
 
       aisprint profile APP --inputs photos/ --cores 1,2 --repetitions 5 --resource EdgeNUC -o json
     """
-    from compiler.profile.campaign import profile_application
-
+    out = console(ctx, output)
     target = app_dir or application_dir
     if not target:
         raise UsageError("give the application folder: aisprint profile APP_DIR")
     if repetitions is not None and repetitions < 1:
         raise UsageError("--repetitions must be at least 1")
-    with _progress(output is OutputFormat.text) as update:
+    with _progress(out) as update:
         result = profile_application(
             target, inputs=inputs, cores=_levels(cores, "--cores"),
             parallelism=_levels(parallelism, "--parallelism"), repetitions=repetitions,
             campaign=campaign, resources=resource or None, seed=seed, timeout=timeout,
             progress=update)
-    doc = _document(result)
-    if output is OutputFormat.json:
-        print(json.dumps(doc, indent=2, sort_keys=True))
-        return
-    for warning in result.warnings:
-        say(f"warning {warning.code}: {warning.message}")
-    _print_table(doc)
+    out.warnings(result.warnings)
+    out.show(Profiled(result))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import typer
 
-from compiler.cli.output import say
+from compiler.cli.output import Format, console, output_option
+from compiler.console.results import Reconciled
 
 
 def reconcile(
+    ctx: typer.Context,
     repo: str = typer.Argument(".", help="The deployment repository."),
     once: bool = typer.Option(False, "--once", help="One cycle, then exit (for cron jobs)."),
     watch: bool = typer.Option(False, "--watch", help="A cycle every --interval seconds."),
@@ -55,7 +56,7 @@ def reconcile(
         0.0, "--tolerance", help="Extra cost (fraction) accepted to keep running resources."),
     push: str | None = typer.Option(None, "--push", help="Push each commit to this remote."),
     author: str | None = typer.Option(None, "--author", help="'Name <email>' of commits."),
-    output: str = typer.Option("text", "--output", "-o", help="text | json (one line a cycle)."),
+    output: Format = output_option("text | json (one line a cycle) | markdown | github."),
 ) -> None:
     """Make the infrastructure match the repository, and re-place when the QoS or the load
     says so. Each cycle: lock, apply what changed through IM and, with --oscar, the OSCAR
@@ -78,10 +79,9 @@ def reconcile(
     from compiler.runtime.reconcile import Settings, reconcile_once
     from compiler.runtime.triggers import Policy
 
+    out = console(ctx, output)
     if once == watch:
         raise typer.BadParameter("choose one of --once or --watch")
-    if output not in ("text", "json"):
-        raise typer.BadParameter("text or json", param_hint="--output")
     root = Path(repo)
     from compiler.gitops.repo import Reader, check_branch
 
@@ -106,14 +106,11 @@ def reconcile(
     metrics = open_source(load_config(Path(metrics_config) if metrics_config else None),
                           state_dir=settings.state_path())
     if im is None and not oscar:
-        say("note: no --im-url nor --oscar: nothing is applied, metrics are judged")
+        out.note("note: no --im-url nor --oscar: nothing is applied, metrics are judged")
     failures = 0
     while True:
         cycle = reconcile_once(settings, im=im, metrics=metrics)
-        if output == "json":
-            print(json.dumps(cycle.to_json(), sort_keys=True), flush=True)
-        else:
-            print(f"{time.strftime('%H:%M:%S')} {cycle.summary()}", flush=True)
+        out.show(Reconciled(cycle, clock=time.strftime("%H:%M:%S")))
         failures = failures + 1 if cycle.status == "failed" else 0
         if once:
             break

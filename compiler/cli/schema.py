@@ -2,43 +2,49 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
 
-from compiler.cli.output import say
+from compiler.cli.output import Format, console, output_option
+from compiler.console.results import Schemas
 from compiler.errors import AisprintError
+from compiler.validate.schema import (
+    downlevel_draft07,
+    dumps,
+    export_schemas,
+    load_schema,
+    schema_names,
+)
 
 schema_app = typer.Typer(help="List, show and export the JSON Schemas of the input files.",
                          no_args_is_help=True)
 
 
 @schema_app.command("list")
-def list_schemas() -> None:
+def list_schemas(ctx: typer.Context, output: Format = output_option("text | markdown | json."),
+                 ) -> None:
     """Name and title of every schema."""
-    from compiler.validate.schema import load_schema, schema_names
-
-    for name in schema_names():
-        print(f"{name:24} {load_schema(name).get('title', '')}")
+    console(ctx, output).show(Schemas(tuple((name, load_schema(name).get("title", ""))
+                                            for name in schema_names())))
 
 
 @schema_app.command("show")
 def show(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Schema name (see `aisprint schema list`)."),
     draft07: bool = typer.Option(False, "--draft07", help="The editor (draft-07) variant."),
 ) -> None:
     """Print one schema as JSON."""
-    from compiler.validate.schema import downlevel_draft07, dumps, load_schema, schema_names
-
     if name not in schema_names():
         raise AisprintError(f"no schema named '{name}'; known: {', '.join(schema_names())}")
     schema = load_schema(name)
-    sys.stdout.write(dumps(downlevel_draft07(schema) if draft07 else schema))
+    console(ctx).write(dumps(downlevel_draft07(schema) if draft07 else schema))
 
 
 @schema_app.command("export")
 def export(
+    ctx: typer.Context,
     directory: Path = typer.Argument(..., help="Folder to write the schemas into."),
     draft07: bool = typer.Option(
         False, "--draft07", help="Write the draft-07 copies that yaml-language-server reads."),
@@ -48,10 +54,8 @@ def export(
     Editors: point yaml.schemas (VS Code) at the draft-07 files, or add a modeline
     `# yaml-language-server: $schema=<path>` at the top of a YAML file.
     """
-    from compiler.validate.schema import export_schemas
-
     written = export_schemas(directory, draft07=draft07)
-    say(f"wrote {len(written)} schemas to {directory}")
+    console(ctx).note(f"wrote {len(written)} schemas to {directory}")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,13 +8,12 @@ listed in ``<deployment>/im/infras.yaml`` (TOSCARIZER's file), which outputs and
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 
 import typer
 
+from compiler.cli.output import Console, Format, console
+from compiler.console.results import Infrastructures, Outcome, Outputs
 from compiler.errors import UsageError
 
 DEFAULT_IM = "https://im.egi.eu/im"
@@ -30,9 +29,9 @@ VERIFY = typer.Option(True, "--verify/--no-verify", help="Check the IM's TLS cer
 INFRAS = typer.Option(None, "--infras", help="An infras.yaml instead.")
 
 
-def _progress(message: str) -> None:
-    if sys.stderr.isatty() and not os.environ.get("CI"):
-        print(message, file=sys.stderr)
+def _progress(out: Console):
+    """The IM's news on a terminal; nothing in CI or for machines."""
+    return out.note if out.interactive else (lambda message: None)
 
 
 def _im_folder(application_dir: str | None, base: bool, optimal: bool) -> Path:
@@ -58,6 +57,7 @@ def _base_url(infrastructure_url: str) -> str:
 
 
 def deploy(
+    ctx: typer.Context,
     application_dir: str | None = APPLICATION_DIR,
     base: bool = BASE,
     optimal: bool = OPTIMAL,
@@ -76,7 +76,8 @@ def deploy(
              "machine, without network)."),
     timeout: float = typer.Option(900.0, "--timeout", help="Seconds to wait per template."),
     poll: float = typer.Option(10.0, "--poll", help="Seconds between state polls."),
-    output: str = typer.Option("text", "--output", "-o", help="text | json"),
+    output: Format = typer.Option(Format.text, "--output", "-o",
+                                  help="text | json | markdown | github"),
 ) -> None:
     """Create one IM infrastructure per TOSCA template and wait until each is configured.
 
@@ -92,6 +93,7 @@ def deploy(
     from compiler.runtime.im.deploy import INFRAS_FILE, template_files
     from compiler.runtime.im.deploy import deploy as deploy_all
 
+    out = console(ctx, output)
     if application_dir is not None:
         folder = _im_folder(application_dir, base, optimal)
         files = template_files(folder)
@@ -105,14 +107,10 @@ def deploy(
                       "write them first: `toscarizer tosca` or `aisprint compile`")
     client = _client(im_url, im_auth, verify, tosca_types, local_imports)
     result = deploy_all(client, files, folder / INFRAS_FILE, timeout=timeout, interval=poll,
-                        progress=_progress)
-    data = {d.name: {"url": d.url, "state": d.state} for d in result.values()}
-    if output == "json":
-        print(json.dumps(data, indent=2, sort_keys=True))
-    else:
-        for name, entry in data.items():
-            print(f"{name}: {entry['state']} {entry['url']}".rstrip())
-        print(f"infrastructures listed in {folder / INFRAS_FILE}", file=sys.stderr)
+                        progress=_progress(out))
+    out.show(Infrastructures({d.name: {"url": d.url, "state": d.state}
+                              for d in result.values()}))
+    out.note(f"infrastructures listed in {folder / INFRAS_FILE}")
     bad = sorted(n for n, d in result.items() if d.state != "configured")
     if bad:
         detail = "; ".join(f"{n}: {result[n].state} {result[n].message[-300:]}".strip()
@@ -131,6 +129,7 @@ def _infras(application_dir, base, optimal, infras_file) -> Path:
 
 
 def outputs(
+    ctx: typer.Context,
     application_dir: str | None = APPLICATION_DIR,
     base: bool = BASE,
     optimal: bool = OPTIMAL,
@@ -145,22 +144,22 @@ def outputs(
 
       toscarizer outputs --application_dir app --base --im_auth ~/.im/auth.dat
     """
-    import yaml
-
     from compiler.runtime.im.deploy import read_infras
+
+    if output not in ("yaml", "json"):
+        raise UsageError(f"--output is yaml or json, not {output!r}")
+    out = console(ctx, Format.json if output == "json" else Format.text)  # text is YAML
 
     result = {}
     for name, entry in read_infras(_infras(application_dir, base, optimal, infras_file)).items():
         if entry.url.startswith("http"):
             client = _client(_base_url(entry.url), im_auth, verify)
             result[name] = client.outputs(entry.url)
-    if output == "json":
-        print(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        print(yaml.safe_dump(result, sort_keys=True), end="")
+    out.show(Outputs(result))
 
 
 def delete(
+    ctx: typer.Context,
     application_dir: str | None = APPLICATION_DIR,
     base: bool = BASE,
     optimal: bool = OPTIMAL,
@@ -177,15 +176,16 @@ def delete(
     from compiler.runtime.im import IMError, load_auth
     from compiler.runtime.im.deploy import destroy
 
+    out = console(ctx)
     path = _infras(application_dir, base, optimal, infras_file)
     load_auth(im_auth)  # fail on missing credentials before touching anything
     errors = destroy(lambda url: _client(_base_url(url), im_auth, verify), path,
-                     progress=_progress)
+                     progress=_progress(out))
     if errors:
         detail = "; ".join(f"{n}: {m}" for n, m in sorted(errors.items()))
         raise IMError("AIS976", f"{len(errors)} infrastructure(s) not destroyed: {detail}",
                       f"run the command again; {path} keeps the ones left")
-    print(f"deleted every infrastructure listed in {path}")
+    out.show(Outcome(f"deleted every infrastructure listed in {path}", {"deleted": str(path)}))
 
 
 def register(app: typer.Typer) -> None:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from compiler import api
-from compiler.cli.output import OutputFormat, render
+from compiler.cli.output import NO_COLOR, Format, console, output_option
 
 
 def validate(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(".", help="Application folder (the one holding common_config/)."),
-    output: OutputFormat = typer.Option(
-        OutputFormat.text, "--output", "-o",
-        help="text for people; json for machines; github for workflow annotations on a PR."),
+    output: Format = output_option(
+        "text for people; markdown for a job summary; json for machines; github for "
+        "workflow annotations on a PR."),
     warnings_as_errors: bool = typer.Option(
         False, "--warnings-as-errors", "-W", help="Fail (exit 1) on warnings too."),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text even on a terminal."),
+    no_color: bool = NO_COLOR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when valid."),
 ) -> None:
     """Check an application: every input file against its JSON Schema, then the cross-file rules.
@@ -31,10 +30,10 @@ def validate(
 
       aisprint validate . --output github     # annotations on a pull request
     """
+    out = console(ctx, output, no_color=no_color)
     report = api.validate(app_dir, warnings_as_errors=warnings_as_errors)
     if not (quiet and report.valid and not report.diagnostics):
-        sys.stdout.write(render(report.diagnostics, output, subject=report.app_dir,
-                                no_color=no_color))
+        out.diagnostics(report.diagnostics, subject=report.app_dir)
     raise typer.Exit(0 if report.valid else 1)
 
 

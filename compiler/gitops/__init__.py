@@ -2,6 +2,6 @@
 
 ``repo.write`` commits a compiled tree (atomically, under a lock, compare-and-swap on the
 branch head); ``swap`` replaces the owned paths of a plain folder the same crash-safe way;
-``plan.make_plan`` compares two compiled trees into a frozen ``Plan``, which ``console``
-renders for a terminal, a pull request (markdown) or a machine (JSON).
+``plan.make_plan`` compares two compiled trees into a frozen ``Plan``, which the console
+(``compiler.console.plan``) renders for a terminal, a pull request (markdown) or a machine (JSON).
 """

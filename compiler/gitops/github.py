@@ -1,9 +1,10 @@
 """Pull requests on GitHub: one sticky plan comment, the job summary, through the REST API.
 
-``StickyComments`` keeps the plan in the pull request's comments that start with
-``console.MARKER``: the first run creates them, later runs edit them in place (and delete the
-parts a shorter plan no longer needs), so a pull request carries one plan however often it is
-pushed to. A plan without changes posts nothing unless a plan comment already exists (which
+``sync_comments`` keeps the plan in the pull request's comments that start with ``MARKER``
+(the bodies come rendered, each under ``GITHUB_COMMENT_LIMIT``, from the console's
+``markdown_comments``): the first run creates them, later runs edit them in place (and delete
+the parts a shorter plan no longer needs), so a pull request carries one plan however often
+it is pushed to. A plan without changes posts nothing unless a plan comment already exists (which
 is then edited to say so). Requests go to ``$GITHUB_API_URL`` (https://api.github.com unless
 GitHub Enterprise), authenticated with the workflow's token.
 
@@ -32,7 +33,6 @@ from urllib.parse import quote
 
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
-from compiler.gitops.console import MARKER
 from compiler.gitops.plan import (
     ArtifactChange,
     PlacementChange,
@@ -43,6 +43,8 @@ from compiler.gitops.plan import (
 )
 
 API_VERSION = "2022-11-28"
+MARKER = "<!-- aisprint-plan -->"  # the first line of every plan comment: how ours are found
+GITHUB_COMMENT_LIMIT = 65_535  # characters GitHub accepts in one comment
 ARTIFACT_NAME = "aisprint-plan"
 PLAN_FILE, MARKDOWN_FILE = "plan.json", "plan.md"
 # A plan of mask_detection is ~60 KB and one of a 50-component application ~2 MB; anything

@@ -20,7 +20,7 @@ import yaml
 from compiler.errors import InvalidInput
 from compiler.gitops import github
 from compiler.gitops import workflow as deploy
-from compiler.gitops.console import MARKER
+from compiler.gitops.github import MARKER
 from tests.cli.test_cli import aisprint
 from tests.conftest import REPO, copy_example
 from tests.gitops.composite import Expressions, run_composite
@@ -506,7 +506,6 @@ def test_same_repository_pull_request_comes_from_the_event_list(tmp_path, fake_g
 
 def tiny_plan() -> bytes:
     """A valid plan (the tool's own Plan rendered to JSON): one unit scaled, one file changed."""
-    from compiler.gitops.console import render_json
     from compiler.gitops.plan import (
         ArtifactChange,
         PlacementChange,
@@ -515,6 +514,7 @@ def tiny_plan() -> bytes:
         Side,
         UnitPlacement,
     )
+    from compiler.gitops.summary import plan_json as render_json
 
     plan = Plan(
         Side("repo", "main", "a" * 40, "b" * 64), Side("compile", "working tree", "c" * 40,
@@ -657,7 +657,7 @@ def test_markdown_from_the_artifact_cannot_break_out(tmp_path, fake_github):
 
 
 def test_a_plan_the_tool_wrote_reads_back_unchanged():
-    from compiler.gitops.console import render_json
+    from compiler.gitops.summary import plan_json as render_json
 
     assert render_json(github.untrusted_plan(tiny_plan(), "test")) == tiny_plan().decode()
 

@@ -1,87 +1,37 @@
-"""One plan, three renderers: a terminal (rich), pull-request markdown, and JSON.
+"""A plan in the console's formats: a terminal (rich), pull-request markdown, and JSON.
 
 ``markdown_comments`` returns a list of comment bodies, each under GitHub's 65,535-character
 limit: the summary first (what changes, cost, QoS verdict), a mermaid picture of the DAG
 coloured by the layer each part runs on, tables, then every diff in a collapsed
-``<details>`` block. Every body starts with ``MARKER`` so a bot can find and update its own
-comments. Nothing rendered here carries a timestamp: planning twice gives the same text.
+``<details>`` block. Every body starts with ``MARKER`` so the sticky-comment code
+(``compiler.gitops.github``) finds and updates its own comments. Nothing rendered here carries
+a timestamp: planning twice gives the same text.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
+from dataclasses import dataclass
 
-from compiler.gitops.plan import RESTART, PlacementChange, Plan, UnitPlacement
+from compiler.console import View
+from compiler.gitops.github import GITHUB_COMMENT_LIMIT, MARKER
+from compiler.gitops.plan import RESTART, PlacementChange, Plan
+from compiler.gitops.summary import (
+    cost_text,
+    headline,
+    num,
+    plan_json,
+    qos_text,
+    side_text,
+)
 
-MARKER = "<!-- aisprint-plan -->"
-GITHUB_COMMENT_LIMIT = 65_535
+__all__ = ["GITHUB_COMMENT_LIMIT", "MARKER", "PlanView", "markdown_comments", "mermaid",
+           "render_json", "render_markdown", "render_terminal"]
+
 # mermaid fill per layer number: edge (greens) … cloud (blues) … FaaS (purples)
 PALETTE = ("#d4edda", "#fff3cd", "#d1ecf1", "#cce5ff", "#e2d9f3", "#f8d7da", "#e2e3e5")
-
-
-# ----------------------------------------------------------------------------- shared words
-
-
-def _num(value: float | None, unit: str = "") -> str:
-    return "—" if value is None else f"{value:.4g}{unit}"
-
-
-def _short(commit: str | None) -> str:
-    return commit[:12] if commit else ""
-
-
-def side_text(side) -> str:
-    at = f" @ {_short(side.commit)}" if side.commit else ""
-    return {"compile": f"compile of {side.ref}{at}", "repo": f"{side.ref}{at}",
-            "folder": f"folder {side.ref}", "empty": "nothing (first write)"}.get(
-        side.kind, side.ref)
-
-
-def cost_text(plan: Plan) -> str:
-    before, after = plan.cost_before, plan.cost_after
-    if before is None and after is None:
-        return "not placed by cost (no performance models)"
-    if before is None or after is None:
-        return f"{_num(before)} → {_num(after)}"
-    delta = after - before
-    if abs(delta) <= 1e-12 * max(abs(before), 1.0):
-        return f"{after:.6g} (unchanged)"
-    share = f", {delta / before:+.1%}" if before else ""
-    return f"{before:.6g} → {after:.6g} ({delta:+.6g}{share})"
-
-
-def qos_text(plan: Plan) -> str:
-    known = [q for q in plan.qos if q.status != "unknown"]
-    over = [q for q in plan.qos if q.status == "over"]
-    if not plan.qos:
-        return "no QoS constraints"
-    if not known:
-        return f"{len(plan.qos)} constraint(s), no predictions (no performance models)"
-    if over:
-        return f"{len(over)} of {len(plan.qos)} constraint(s) over the limit: " + \
-            ", ".join(q.name for q in over)
-    return f"all {len(plan.qos)} constraint(s) met"
-
-
-def headline(plan: Plan) -> str:
-    if not plan.has_changes:
-        return "no changes"
-    n = plan.counts()
-    moved = len(plan.moved())
-    parts = [f"{len(plan.artifacts)} file(s) change"]
-    if moved:
-        parts.insert(0, f"{moved} unit(s) change placement")
-    tail = "restart required" if plan.restart_required else "metadata only"
-    return f"{', '.join(parts)} ({n['restart']} restart, {n['metadata']} metadata) — {tail}"
-
-
-def _where(u: UnitPlacement | None) -> str:
-    if u is None:
-        return "—"
-    replicas = f" ×{u.replicas}" if u.replicas is not None else ""
-    return f"L{u.layer} {u.resource}{replicas}"
+render_json = plan_json
 
 
 def _arrow(before: str, after: str) -> str:
@@ -92,15 +42,8 @@ def _placement_cells(p: PlacementChange) -> tuple[str, str, str]:
     b, a = p.before, p.after
     layer = _arrow(f"{b.layer}" if b else "—", f"{a.layer}" if a else "—")
     resource = _arrow(b.resource if b else "—", a.resource if a else "—")
-    replicas = _arrow(_num(b.replicas) if b else "—", _num(a.replicas) if a else "—")
+    replicas = _arrow(num(b.replicas) if b else "—", num(a.replicas) if a else "—")
     return layer, resource, replicas
-
-
-# ----------------------------------------------------------------------------- JSON
-
-
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, sort_keys=True) + "\n"
 
 
 # ----------------------------------------------------------------------------- markdown
@@ -189,10 +132,10 @@ def _qos_section(plan: Plan) -> str:
             "| constraint | path | limit | before | after | |", "|---|---|---|---|---|---|"]
     for q in plan.qos:
         mark = {"ok": "✅", "over": "❌ over", "unknown": "—"}[q.status]
-        limit = _arrow(_num(q.limit_before, " s"), _num(q.limit, " s"))
-        before = _num(q.before, " s") + (" ❌" if q.was_over else "")
+        limit = _arrow(num(q.limit_before, " s"), num(q.limit, " s"))
+        before = num(q.before, " s") + (" ❌" if q.was_over else "")
         rows.append(f"| {q.name} ({q.kind}) | {_md(' → '.join(q.components))} | {limit} | "
-                    f"{before} | {_num(q.after, ' s')} | {mark} |")
+                    f"{before} | {num(q.after, ' s')} | {mark} |")
     return "\n".join(rows)
 
 
@@ -313,12 +256,13 @@ def render_markdown(plan: Plan) -> str:
 
 def render_terminal(plan: Plan, *, colour: bool = False, width: int = 110,
                     diffs: bool = True) -> str:
-    from rich.console import Console
+    # deferred: rich is slow to import and only the terminal format needs it
+    from rich.console import Console as RichConsole
     from rich.table import Table
     from rich.text import Text
 
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=colour, no_color=not colour, width=width,
+    console = RichConsole(file=buffer, force_terminal=colour, no_color=not colour, width=width,
                       highlight=False, color_system="standard" if colour else None)
     style = "bold yellow" if plan.has_changes else "bold green"
     console.print(Text("aisprint plan: " + headline(plan), style=style))
@@ -345,8 +289,8 @@ def render_terminal(plan: Plan, *, colour: bool = False, width: int = 110,
             mark = Text({"ok": "ok", "over": "OVER", "unknown": "—"}[q.status],
                         style={"ok": "green", "over": "bold red"}.get(q.status, ""))
             table.add_row(f"{q.name} ({' -> '.join(q.components)})",
-                          _arrow(_num(q.limit_before, " s"), _num(q.limit, " s")),
-                          _num(q.before, " s"), _num(q.after, " s"), mark)
+                          _arrow(num(q.limit_before, " s"), num(q.limit, " s")),
+                          num(q.before, " s"), num(q.after, " s"), mark)
         console.print(table)
     signs = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow")}
     for a in plan.artifacts:
@@ -365,3 +309,41 @@ def render_terminal(plan: Plan, *, colour: bool = False, width: int = 110,
             if a.diff_truncated:
                 console.print(Text(f"… {a.diff_truncated} more line(s)", style="dim"))
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class PlanView(View):
+    """A plan (``aisprint plan``, ``aisprint diff``): the terminal tables and diffs, the
+    markdown of the job summary, the JSON of plan.schema.json."""
+
+    plan: Plan
+    diffs: bool = True  # the terminal shows every diff (--no-diff: only the file list)
+
+    def text(self, colour: bool = False) -> str:
+        return render_terminal(self.plan, colour=colour, diffs=self.diffs)
+
+    def to_json(self) -> dict:
+        return self.plan.to_json()
+
+    def json_text(self) -> str:
+        return plan_json(self.plan)
+
+    def markdown(self) -> str:
+        return render_markdown(self.plan)
+
+
+@dataclass(frozen=True)
+class PlanHeadline(View):
+    """A plan in one line, between what was done with it (``pr-plan``, ``pr-comment``)."""
+
+    plan: Plan
+    lead: str = ""
+    tail: str = ""
+
+    def text(self, colour: bool = False) -> str:
+        return f"{self.lead}{headline(self.plan)}{self.tail}"
+
+    def to_json(self) -> dict:
+        return {"headline": headline(self.plan), "has_changes": self.plan.has_changes,
+                "restart_required": self.plan.restart_required,
+                "summary": self.plan.counts()}
