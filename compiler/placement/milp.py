@@ -88,7 +88,7 @@ def _fmin(values, default=math.inf):
     return min(values) if values else default
 
 
-class _Builder:
+class _MilpBuilder:
     """Builds the MILP of one system; ``add_tangents`` refines it between solves."""
 
     def __init__(self, system: System, conventions: Conventions, elastic: bool = False):
@@ -490,7 +490,7 @@ def solve_milp(
     start = time.perf_counter()
     check_system(system)
     backend = available_backend(backend)
-    builder = _Builder(system, conventions)
+    builder = _MilpBuilder(system, conventions)
     best: tuple[Placement, Evaluation] | None = None
     if incumbent is not None:
         ev = evaluate(system, incumbent, conventions)
@@ -615,11 +615,11 @@ def _run(problem: pulp.LpProblem, solver, backend: str) -> str | None:
     return None
 
 
-def _objective(builder: _Builder) -> float:
+def _objective(builder: _MilpBuilder) -> float:
     return (pulp.value(builder.problem.objective) or 0.0) * builder.cost_scale
 
 
-def _dual_bound(builder: _Builder, backend: str) -> float | None:
+def _dual_bound(builder: _MilpBuilder, backend: str) -> float | None:
     model = getattr(builder.problem, "solverModel", None)
     if backend != "highs" or model is None:
         return None
@@ -642,7 +642,7 @@ def _repair(system: System, placement: Placement, conventions: Conventions
 def explain_infeasibility(system: System, conventions: Conventions = DEFAULT, *,
                           backend: str = "highs", time_limit: float = 30.0) -> tuple[str, ...]:
     """Which limits cannot be met, and by how much, at the least-violating placement."""
-    builder = _Builder(system, conventions, elastic=True)
+    builder = _MilpBuilder(system, conventions, elastic=True)
     # any slack must cost more than the whole (scaled) placement could
     penalty = 1e4 * (1 + min(sum(r.cost * r.number for r in system.resources) * system.time
                              / builder.cost_scale, LARGEST_COST))

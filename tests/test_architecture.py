@@ -1,0 +1,51 @@
+"""The shape of the code: rules about names and imports that a review would otherwise catch."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("compiler", "targets")
+
+
+def top_level_classes(root: Path) -> dict[str, list[str]]:
+    """Every class defined at the top of a module under ``root``'s packages, by name: where."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    found[node.name].append(f"{path.relative_to(root).as_posix()}:{node.lineno}")
+    return found
+
+
+def shared_names(root: Path) -> dict[str, list[str]]:
+    return {name: where for name, where in sorted(top_level_classes(root).items())
+            if len(where) > 1}
+
+
+def test_class_names_are_unique():
+    """A class name means one thing: two modules defining the same name (the model's Resource
+    and the solver's, say) make every reader check which one an import brings in. Private
+    classes count too: a traceback or a profile names them without their module."""
+    shared = shared_names(REPO)
+    assert not shared, "class names defined more than once:\n" + "\n".join(
+        f"  {name}: {', '.join(where)}" for name, where in shared.items())
+
+
+def test_the_class_name_check_finds_a_shared_name(tmp_path):
+    # the same walk on a small tree: one shared name (public and private alike), one unique
+    (tmp_path / "compiler" / "placement").mkdir(parents=True)
+    (tmp_path / "targets").mkdir()
+    (tmp_path / "compiler" / "model.py").write_text("class Resource:\n    pass\n\n\nclass _B:\n"
+                                                    "    pass\n")
+    (tmp_path / "compiler" / "placement" / "system.py").write_text(
+        "def f():\n    class Local:\n        pass\n\n\nclass Resource:\n    pass\n")
+    (tmp_path / "targets" / "x.py").write_text("class _B:\n    pass\n\n\nclass Local:\n    pass\n")
+    assert shared_names(tmp_path) == {
+        "Resource": ["compiler/model.py:1", "compiler/placement/system.py:6"],
+        "_B": ["compiler/model.py:5", "targets/x.py:1"],
+    }
