@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from compiler.errors import AisprintError
-from compiler.validate.schema import INPUT_SCHEMAS, downlevel_draft07, dumps, load_schema
+from compiler.load.schema import INPUT_SCHEMAS, downlevel_draft07, dumps, load_schema
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RENAMES = {"gitignore": ".gitignore"}  # dot-files do not survive every packaging tool

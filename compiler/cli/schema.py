@@ -9,7 +9,7 @@ import typer
 from compiler.cli.output import Format, console, output_option
 from compiler.console.results import Schemas
 from compiler.errors import AisprintError
-from compiler.validate.schema import (
+from compiler.load.schema import (
     downlevel_draft07,
     dumps,
     export_schemas,

@@ -20,6 +20,7 @@ from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
 from compiler.load import annotations as ann
 from compiler.load import common_config as cc
 from compiler.load import files
+from compiler.load.schema import INPUT_FILES, validate_document
 from compiler.load.yamlpos import YamlDocument, read_yaml
 from compiler.model import (
     Application,
@@ -29,30 +30,6 @@ from compiler.model import (
     Infrastructure,
     PhysicalNode,
     Space4aiDSettings,
-)
-
-
-@dataclass(frozen=True)
-class InputFile:
-    path: str  # relative to the application folder
-    schema: str
-    required: bool
-    purpose: str
-
-
-INPUT_FILES = (
-    InputFile("common_config/application_dag.yaml", "application_dag", True,
-              "the components and their dependencies"),
-    InputFile("common_config/candidate_resources.yaml", "candidate_resources", True,
-              "the network domains, computational layers and resources"),
-    InputFile("common_config/candidate_deployments.yaml", "candidate_deployments", True,
-              "where each component may run and in which container"),
-    InputFile("common_config/annotations.yaml", "annotations", False,
-              "the annotations, as written by `aisprint design`"),
-    InputFile("common_config/physical_nodes.yaml", "physical_nodes", False,
-              "connection data of resources IM does not create"),
-    InputFile("space4ai-d/SPACE4AI-D.yaml", "space4ai_d", False,
-              "the placement settings"),
 )
 
 # Every file `aisprint compile` reads (and records in the manifest's inputs): validation
@@ -156,9 +133,6 @@ def _display(app_dir: str, rel: str) -> str:
 def load_application(app: str | os.PathLike[str] | files.Listing) -> LoadedApplication:
     """``app``: an application folder, or its files already read (``read_inputs``, or a
     git revision's ``compiler.load.revision.GitTree``)."""
-    # Imported here so that `import compiler.load` stays cheap for commands that never validate.
-    from compiler.validate.schema import validate_document
-
     diags: list[Diagnostic] = []
     if not isinstance(app, files.Listing):
         given = os.fspath(app)

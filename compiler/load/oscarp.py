@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
 from compiler.load import files
+from compiler.load.schema import validate_document
 from compiler.load.yamlpos import YamlDocument, parse_yaml, read_yaml
 
 PERFORMANCE_FILE = "oscarp/performance_models.json"
@@ -37,8 +38,6 @@ def load_performance(app_dir: files.Root
                      ) -> tuple[PerformanceData | None, list[Diagnostic]]:
     """Both files, through the input boundary and their schemas; validation reports what
     this finds, so compile and placement never meet a file they cannot read."""
-    from compiler.validate.schema import validate_document
-
     root = app_dir if isinstance(app_dir, files.Listing) else os.fspath(app_dir)
     if not files.exists(root, PERFORMANCE_FILE):
         return None, []

@@ -67,7 +67,7 @@ def _located(file: str, text: str | None, data) -> YamlDocument:
 
 def system_from_json(data: dict, *, file: str = "<system>", text: str | None = None,
                      arrival_rate: float | None = None) -> System:
-    from compiler.validate.schema import validate_document
+    from compiler.load.schema import validate_document
 
     doc = YamlDocument(file, data, {}, {})
     problems = validate_document(doc, SCHEMA)

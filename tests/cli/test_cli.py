@@ -116,7 +116,7 @@ def test_design_refuses_an_invalid_application(mask_app):
 
 def test_schema_export_list_show(tmp_path):
     assert aisprint("schema", "export", str(tmp_path / "s")).returncode == 0
-    from compiler.validate.schema import schema_names
+    from compiler.load.schema import schema_names
 
     assert len(list((tmp_path / "s").glob("*.schema.json"))) == len(schema_names()) >= 9
     assert aisprint("schema", "export", str(tmp_path / "e"), "--draft07").returncode == 0

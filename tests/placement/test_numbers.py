@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from compiler.errors import InvalidInput
+from compiler.load.schema import load_schema, number_schema
 from compiler.placement import numbers as N
 from compiler.placement.faas import faas_response_time
 from compiler.placement.milp import _Builder, _run, _solver, solve_milp
@@ -34,7 +35,6 @@ from compiler.placement.system import (
     System,
     Tier,
 )
-from compiler.validate.schema import load_schema, number_schema
 from tests.placement.random_systems import random_system
 
 # ------------------------------------------------------------------ the schemas agree

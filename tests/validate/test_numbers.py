@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from compiler.cli.main import app as cli
 from compiler.cli.main import run
-from compiler.validate.schema import load_schema, number_schema, numbers_in
+from compiler.load.schema import load_schema, number_schema, numbers_in
 
 RES = "common_config/candidate_resources.yaml"
 DEP = "common_config/candidate_deployments.yaml"

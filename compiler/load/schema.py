@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,15 +27,32 @@ from typing import Any
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.load.yamlpos import YamlDocument, pointer
 
+
 # The input files, by schema name; the same names are used by `aisprint schema`.
-INPUT_SCHEMAS = (
-    "application_dag",
-    "candidate_resources",
-    "candidate_deployments",
-    "annotations",
-    "physical_nodes",
-    "space4ai_d",
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # relative to the application folder
+    schema: str
+    required: bool
+    purpose: str
+
+
+INPUT_FILES = (
+    InputFile("common_config/application_dag.yaml", "application_dag", True,
+              "the components and their dependencies"),
+    InputFile("common_config/candidate_resources.yaml", "candidate_resources", True,
+              "the network domains, computational layers and resources"),
+    InputFile("common_config/candidate_deployments.yaml", "candidate_deployments", True,
+              "where each component may run and in which container"),
+    InputFile("common_config/annotations.yaml", "annotations", False,
+              "the annotations, as written by `aisprint design`"),
+    InputFile("common_config/physical_nodes.yaml", "physical_nodes", False,
+              "connection data of resources IM does not create"),
+    InputFile("space4ai-d/SPACE4AI-D.yaml", "space4ai_d", False,
+              "the placement settings"),
 )
+
+INPUT_SCHEMAS = tuple(spec.schema for spec in INPUT_FILES)
 
 _CODE_BY_KEYWORD = {
     "required": "AIS101",

@@ -5,8 +5,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 
 from compiler.load.annotations import annotations_yaml
 from compiler.load.application import load_application
-from compiler.load.yamlpos import parse_yaml
-from compiler.validate.schema import (
+from compiler.load.schema import (
     INPUT_SCHEMAS,
     downlevel_draft07,
     dumps,
@@ -14,6 +13,7 @@ from compiler.validate.schema import (
     schema_names,
     validate_document,
 )
+from compiler.load.yamlpos import parse_yaml
 from tests.conftest import REPO
 
 EDITOR = REPO / "schemas" / "editor"
@@ -120,7 +120,7 @@ def test_huge_integers_are_compared_exactly_never_converted():
 
 
 def test_magnitude_bound_applies_where_the_schema_has_no_range():
-    from compiler.validate.schema import MAGNITUDE
+    from compiler.load.schema import MAGNITUDE
 
     doc, _ = parse_yaml("Seed: 1.0e+13\nVerboseLevel: 1\n", "s.yaml")
     diags = validate_document(doc, "space4ai_d")
@@ -129,8 +129,8 @@ def test_magnitude_bound_applies_where_the_schema_has_no_range():
 
 
 def test_a_schema_that_allows_more_than_the_bound_is_obeyed():
+    from compiler.load.schema import number_diagnostics
     from compiler.load.yamlpos import parse_yaml as parse
-    from compiler.validate.schema import number_diagnostics
 
     schema = {"type": "object", "properties": {"big": {"type": "integer", "maximum": 10**15}}}
     doc, _ = parse("big: 100000000000000\nother: 100000000000000\n", "f.yaml")
