@@ -45,7 +45,7 @@ from compiler.placement.solve import PlacementOutcome, solve
 from compiler.workspace import Workspace
 from compiler.write import write_atomically
 from targets import EMITTERS, EmitContext, dump_yaml
-from targets.deployment_tree import production_rows, replicas_of
+from targets.deployment_folders import production_rows, replicas_of
 
 DEFAULT_MAX_DEPLOYMENTS = 64
 

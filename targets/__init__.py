@@ -62,9 +62,9 @@ def dump_yaml(data) -> bytes:
 
 
 def _registry() -> dict[str, Emitter]:
-    from targets import ams, deployment_tree, docker, helm, oscar_fdl, scone, tosca
+    from targets import ams, deployment_folders, docker, helm, oscar_fdl, scone, tosca
 
-    return {"deployments": deployment_tree.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
+    return {"deployments": deployment_folders.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
             "oscar_fdl": oscar_fdl.EMITTER, "helm": helm.EMITTER, "scone": scone.EMITTER,
             "docker": docker.EMITTER}
 

@@ -16,7 +16,7 @@ from compiler.placement.performance import evaluate
 from compiler.placement.production import placement_from_production, production_document
 from compiler.placement.solve import solve
 from compiler.placement.system_file import load_system, system_from_json
-from targets.deployment_tree import production_rows, replicas_of
+from targets.deployment_folders import production_rows, replicas_of
 from tests.conftest import SHARED
 from tests.placement.random_systems import random_system
 

@@ -12,7 +12,7 @@ import yaml
 
 from compiler.layout import MANIFEST
 from compiler.verify import check_artifacts
-from targets import EMITTERS, ams, deployment_tree, docker, oscar_fdl, scone
+from targets import EMITTERS, ams, deployment_folders, docker, oscar_fdl, scone
 from targets import helm as helm_target
 from targets.check import CheckTools, CompiledTree
 from tests.targets.context import context
@@ -47,13 +47,13 @@ def test_every_registered_emitter_has_a_check():
 
 
 def test_deployment_files_meet_their_schemas(tmp_path):
-    files = emitted(deployment_tree)
-    assert run(deployment_tree, files, tmp_path) == ()
+    files = emitted(deployment_folders)
+    assert run(deployment_folders, files, tmp_path) == ()
     production = "aisprint/deployments/optimal_deployment/production_deployment.yaml"
     dag = "aisprint/deployments/deployment1/application_dag.yaml"
     files[production] = files[production].replace(b"executionLayer: 1", b"executionLayer: one")
     files[dag] = yaml.safe_dump({"System": {"name": "Road_Watch"}}).encode()
-    found = run(deployment_tree, files, tmp_path / "broken")
+    found = run(deployment_folders, files, tmp_path / "broken")
     assert rejected_paths(found) == {production, dag}
     assert any("'one' is not of type 'integer'" in d.message for d in found)
 
@@ -139,7 +139,7 @@ def test_a_chart_helm_rejects_is_reported_at_its_chart(tmp_path, helm):
 
 
 def test_the_runner_loops_the_registry_and_orders_its_report():
-    files = emitted(deployment_tree, ams, helm_target)
+    files = emitted(deployment_folders, ams, helm_target)
     production = "aisprint/deployments/optimal_deployment/production_deployment.yaml"
     telegraf = "aisprint/deployments/base/ams/telegraf.conf"
     files[production] = b"System: 3\n"

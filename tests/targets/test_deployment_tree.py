@@ -10,7 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from compiler.validate.schema import load_schema
-from targets.deployment_tree import EMITTER
+from targets.deployment_folders import EMITTER
 from tests.targets import context as ctx
 from tests.targets.golden import assert_golden
 

@@ -27,7 +27,7 @@ def replicas_of(units) -> dict[str, int]:
     return {u.resource: u.replicas for u in units if u.replicas}
 
 
-class DeploymentTreeEmitter:
+class DeploymentFoldersEmitter:
     name = "deployments"
 
     def emit(self, context: EmitContext) -> dict[str, bytes]:
@@ -56,4 +56,4 @@ class DeploymentTreeEmitter:
                      for problem in schema_problems(path, data, SCHEMAS[path.rsplit("/", 1)[-1]]))
 
 
-EMITTER = DeploymentTreeEmitter()
+EMITTER = DeploymentFoldersEmitter()
