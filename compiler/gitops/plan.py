@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 import yaml
 
 from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
+from compiler.manifest import Manifest
+from compiler.manifest import read as read_manifest
 
 PLAN_SCHEMA = "https://aisprint-gitops.github.io/schemas/plan/v1.json"
 MAX_DIFF_LINES = 400
@@ -44,6 +46,10 @@ class Side:
     ref: str  # a path, a revision, "working tree"
     commit: str | None = None  # the git commit it was read from or compiled at
     manifest_sha256: str | None = None
+
+    def where(self, path: str) -> str:
+        """How a diagnostic names ``path`` of this tree."""
+        return f"{self.ref}/{path}" if self.kind == "folder" else f"{self.ref}:{path}"
 
 
 @dataclass(frozen=True)
@@ -204,11 +210,22 @@ def load_yaml(data: bytes | None):
     return _yaml(data)
 
 
-def manifest_of(files: Mapping[str, bytes]) -> dict:
-    try:
-        return json.loads(files[MANIFEST])
-    except (KeyError, ValueError):
-        return {}
+def manifest_of(files: Mapping[str, bytes], where: str = MANIFEST) -> Manifest | None:
+    """The tree's manifest (None: a tree without one); AIS959/AIS960 for a file that is not
+    one (``where`` names it)."""
+    data = files.get(MANIFEST)
+    return None if data is None else _manifest(data, where)
+
+
+@functools.lru_cache(maxsize=16)
+def _manifest(data: bytes, where: str) -> Manifest:
+    """Read once per plan (both the plan and the QoS rows read it; frozen, shared)."""
+    return read_manifest(data, where)
+
+
+def _cost(files: Mapping[str, bytes], side: Side) -> float | None:
+    manifest = manifest_of(files, side.where(MANIFEST))
+    return None if manifest is None else manifest.placement.cost
 
 
 def placements(files: Mapping[str, bytes]) -> dict[str, tuple[str, UnitPlacement]]:
@@ -389,8 +406,7 @@ def make_plan(current: Mapping[str, bytes], desired: Mapping[str, bytes], *,
         qos = qos_rows(old_limits, new_limits, {}, {})
     names = {**layer_names(current), **layer_names(desired)}
     return Plan(current_side, desired_side, changes,
-                manifest_of(current).get("placement", {}).get("cost"),
-                manifest_of(desired).get("placement", {}).get("cost"),
+                _cost(current, current_side), _cost(desired, desired_side),
                 tuple(qos), tuple(artifacts), dag_of(desired) or dag_of(current),
                 tuple(sorted(names.items())), unchanged)
 

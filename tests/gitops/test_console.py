@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.gitops import workflow as deploy
-from compiler.gitops.console import (
+from compiler.console.plan import (
     GITHUB_COMMENT_LIMIT,
     MARKER,
     markdown_comments,
     render_json,
     render_terminal,
 )
+from compiler.gitops import workflow as deploy
 from compiler.gitops.plan import Side, make_plan, qos_rows
+from compiler.manifest import Manifest, PlacementRecord
 from tests.gitops.test_plan import schema_errors, tighten
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "plan"
@@ -46,6 +47,10 @@ def production(layer: int, resource: str, nodes: int) -> bytes:
                                "selectedExecutionResource": resource}}}}}}).encode()
 
 
+def manifest(cost: float) -> bytes:
+    return Manifest("0.1.0", PlacementRecord("milp, optimal", cost), {}, {}).to_bytes()
+
+
 def synthetic_trees() -> tuple[dict[str, bytes], dict[str, bytes]]:
     dag = yaml.safe_dump({"System": {"name": "s", "components": ["detect", "alert"],
                                      "dependencies": [["detect", "alert", 1.0]]}}).encode()
@@ -54,12 +59,12 @@ def synthetic_trees() -> tuple[dict[str, bytes], dict[str, bytes]]:
     current = {**common, PROD: production(1, "Pi", 1),
                "aisprint/deployments/current_deployment/oscar/fdl.yaml": b"memory: 256Mi\n",
                "aisprint/deployments/current_deployment/ams/old.yaml": b"a: 1\n",
-               "aisprint/manifest.json": json.dumps({"placement": {"cost": 2.0}}).encode()}
+               "aisprint/manifest.json": manifest(2.0)}
     desired = {**common, PROD: production(3, "VM", 2),
                "aisprint/deployments/current_deployment/oscar/fdl.yaml": b"memory: 512Mi\n",
                "aisprint/deployments/current_deployment/ams/new.yaml": b"b: 2\n",
                "aisprint/designs/detect/base/model.onnx": b"\0ONNX2" + bytes(range(256)),
-               "aisprint/manifest.json": json.dumps({"placement": {"cost": 3.5}}).encode()}
+               "aisprint/manifest.json": manifest(3.5)}
     return current, desired
 
 
