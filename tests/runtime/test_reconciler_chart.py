@@ -1,7 +1,8 @@
-"""The reconciler's Helm chart (compiler/runtime/reconciler_kubernetes/chart/): helm lint, helm template with
-default and non-default values, kubernetes-validate --strict on what it renders, its container
-arguments parsed by the real `aisprint reconcile` CLI, its environment read by the reconciler's
-own configuration readers, and the values schema refusing wrong types."""
+"""The reconciler's Helm chart (compiler/runtime/reconciler_kubernetes/chart/): helm lint,
+helm template with default and non-default values, kubernetes-validate --strict on what it
+renders, its container arguments parsed by the real `aisprint reconcile` CLI, its environment
+read by the reconciler's own configuration readers, and the values schema refusing wrong
+types."""
 
 from __future__ import annotations
 

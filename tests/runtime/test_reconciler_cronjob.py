@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def test_the_reconciler_cronjob_is_a_valid_kubernetes_manifest_running_once():
-    """compiler/runtime/reconciler_kubernetes/: what runs `aisprint reconcile --once` on a cluster."""
+    """compiler/runtime/reconciler_kubernetes/: what runs `aisprint reconcile --once` on a
+    cluster."""
     from pathlib import Path
 
     import kubernetes_validate
