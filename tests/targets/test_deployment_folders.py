@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from compiler.validate.schema import load_schema
+from compiler.load.schema import load_schema
 from targets.deployment_folders import EMITTER
 from tests.targets import context as ctx
 from tests.targets.golden import assert_golden
