@@ -43,16 +43,19 @@ def check_artifacts(artifacts: Mapping[str, bytes], tools: CheckTools,
     """Every emitter's check (all of the registry unless ``emitters`` says) on ``artifacts``,
     a compiled tree."""
     found: list[Diagnostic] = []
+    inside: dict[str, bytes] = {}
+    for rel, data in artifacts.items():
+        parts = PurePosixPath(rel).parts
+        if PurePosixPath(rel).is_absolute() or ".." in parts or not parts:
+            found.append(rejected(rel, "the path leaves the compiled tree"))
+        else:
+            inside[rel] = data
     with tempfile.TemporaryDirectory(prefix="aisprint-check-") as tmp:
         root = Path(tmp)
-        for rel, data in artifacts.items():
-            parts = PurePosixPath(rel).parts
-            if PurePosixPath(rel).is_absolute() or ".." in parts or not parts:
-                found.append(rejected(rel, "the path leaves the compiled tree"))
-                continue
+        for rel, data in inside.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(data)
-        tree = CompiledTree(artifacts, root, tools)
+        tree = CompiledTree(inside, root, tools)
         for emitter in EMITTERS.values() if emitters is None else emitters:
             found += emitter.check(tree)
     if MANIFEST in artifacts:  # compile writes the manifest itself, not an emitter

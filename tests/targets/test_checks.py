@@ -152,9 +152,10 @@ def test_the_runner_loops_the_registry_and_orders_its_report():
     assert check_artifacts(files, NO_TOOLS, emitters=[EMITTERS["deployments"]]).skipped == ()
 
 
-def test_a_path_leaving_the_tree_is_rejected_and_not_written(tmp_path):
+def test_a_path_leaving_the_tree_is_rejected_not_written_nor_checked(tmp_path):
     outside = tmp_path / "escaped.yaml"
     relative = "../" * 12 + str(outside).lstrip("/")
-    report = check_artifacts({relative: b"x", str(outside): b"x"}, NO_TOOLS, emitters=[])
-    assert [d.message for d in report.rejected] == ["the path leaves the compiled tree"] * 2
-    assert not outside.exists()
+    fdl = "../deployments/base/oscar/fdl.yaml"  # the FDL check would read it
+    report = check_artifacts({relative: b"x", str(outside): b"x", fdl: b"x"}, NO_TOOLS)
+    assert [d.message for d in report.rejected] == ["the path leaves the compiled tree"] * 3
+    assert report.skipped == () and not outside.exists()
