@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from compiler.compile import build  # noqa: E402
 from compiler.gitops.message import compile_message  # noqa: E402
-from compiler.gitops.repo import DeployTarget, Reader, write  # noqa: E402
+from compiler.gitops.repo import DeploymentRepo, Reader, write  # noqa: E402
 from compiler.runtime.im import IMClient, RetryPolicy, load_auth  # noqa: E402
 from compiler.runtime.im.server import start_im_server  # noqa: E402
 from compiler.runtime.metrics import ExecutionTimePoint, InfluxV1Source  # noqa: E402
@@ -41,7 +41,7 @@ def one_run(work: Path, im_url: str, custom_types: Path, influx_url: str, run: i
     try:
         app = copy_example("mask_detection", work / f"app{run}", models=False)
         repo = work / f"deploy{run}"
-        write(DeployTarget(repo), build(app).artifacts, compile_message(None), create=True)
+        write(DeploymentRepo(repo), build(app).artifacts, compile_message(None), create=True)
         env = {"IM_AUTH": f"id = oscar-rpi; type = OSCAR; host = {stub.url}; username = oscar; "
                           "password = stub\ntype = InfrastructureManager; username = b; "
                           "password = b\n",

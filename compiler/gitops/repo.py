@@ -15,7 +15,7 @@ git performs as an atomic compare-and-swap. So:
   the journaled commit and throws it away when it does not. A killed writer leaves the old
   commit with the old tree or the new commit with the new tree.
 
-Three ways to hold a deployment (``DeployTarget``):
+Three ways to hold a deployment (``DeploymentRepo``):
 
 * a separate deployment repository (``path`` = its work tree or a bare repository);
 * a branch of the application repository (``branch`` set and not checked out: only the branch
@@ -72,7 +72,7 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class DeployTarget:
+class DeploymentRepo:
     path: Path
     branch: str | None = None  # None: the branch checked out (or main in a bare repository)
     prefix: str = ""  # the folder of the repository that holds aisprint/
@@ -498,7 +498,7 @@ def dirty_paths(repo: git.Repo, prefix: str = "") -> list[str]:
     return sorted(entry[3:] for entry in out.split("\0") if entry[3:])
 
 
-def write(target: DeployTarget, artifacts: Mapping[str, bytes], message: CommitMessage, *,
+def write(target: DeploymentRepo, artifacts: Mapping[str, bytes], message: CommitMessage, *,
           expected_head: object = _UNSET, author: Identity | None = None,
           committer: Identity | None = None, push_to: str | None = None,
           durable: bool = True, create: bool = False) -> WriteResult:

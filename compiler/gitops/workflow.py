@@ -360,7 +360,7 @@ def commit(app_dir: str | os.PathLike[str], *, repo: str | os.PathLike[str],
         trailers["Aisprint-Source-Dirty"] = "true"
     message = compile_message(source, summary=commit_summary(plan_value), trailers=trailers)
     expected = current.side.commit
-    result = gitrepo.write(gitrepo.DeployTarget(Path(repo), branch, prefix), desired.files,
+    result = gitrepo.write(gitrepo.DeploymentRepo(Path(repo), branch, prefix), desired.files,
                            message, expected_head=expected, author=author,
                            committer=committer, push_to=push_to, durable=durable)
     return result, plan_value

@@ -340,7 +340,7 @@ class _Run:
             trailers={"Aisprint-Applied": head, "Aisprint-Load": f"{replacement.load:.6g}",
                       DECIDED: _stamp(self.now)})
         written = gitrepo.write(
-            gitrepo.DeployTarget(Path(settings.repo), branch, settings.prefix),
+            gitrepo.DeploymentRepo(Path(settings.repo), branch, settings.prefix),
             replacement.artifacts, message, expected_head=head, author=settings.author,
             committer=settings.author, push_to=settings.push_to)
         commit = self.head = written.commit

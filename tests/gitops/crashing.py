@@ -279,7 +279,7 @@ from tests.gitops.crashing import big_tree
 tree = big_tree()
 print("writing", flush=True)
 # durable=False: a SIGKILL loses no written page (only a power cut would), and it is quicker
-gitrepo.write(gitrepo.DeployTarget(Path(sys.argv[1])), tree, compile_message(None),
+gitrepo.write(gitrepo.DeploymentRepo(Path(sys.argv[1])), tree, compile_message(None),
               durable=False)
 """
 
@@ -290,12 +290,12 @@ def writer_scenario(base: Path) -> Scenario:
     from compiler.gitops.message import compile_message
 
     template = base / "writer-template"
-    gitrepo.write(gitrepo.DeployTarget(template / "deploy"), OLD_TREE, compile_message(None),
+    gitrepo.write(gitrepo.DeploymentRepo(template / "deploy"), OLD_TREE, compile_message(None),
                   create=True)
     new = big_tree()
 
     def next_writer(trial: Path) -> None:
-        gitrepo.write(gitrepo.DeployTarget(trial / "deploy"), new, compile_message(None),
+        gitrepo.write(gitrepo.DeploymentRepo(trial / "deploy"), new, compile_message(None),
                       durable=False)
 
     return Scenario("writer", template,
@@ -323,7 +323,7 @@ def compile_scenario(base: Path) -> Scenario:
     old = {**new, "aisprint/manifest.json": b'{"older": true}\n',
            "aisprint/deployments/retired/x.yaml": b"retired: true\n"}
     template = base / "compile-template"
-    gitrepo.write(gitrepo.DeployTarget(template / "deploy"), old, compile_message(None),
+    gitrepo.write(gitrepo.DeploymentRepo(template / "deploy"), old, compile_message(None),
                   create=True)
 
     def next_writer(trial: Path) -> None:
@@ -350,7 +350,7 @@ def reconcile_scenario(base: Path) -> Scenario:
 
     app = _app(base)
     template = base / "reconcile-template"
-    gitrepo.write(gitrepo.DeployTarget(template / "deploy"), build(app).artifacts,
+    gitrepo.write(gitrepo.DeploymentRepo(template / "deploy"), build(app).artifacts,
                   compile_message(None), create=True)
 
     def before(trial: Path) -> None:

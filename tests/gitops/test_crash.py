@@ -51,7 +51,7 @@ os.rename = slow_rename
 tree = new_tree()
 print("ready", flush=True)
 if mode == "git":
-    gitrepo.write(gitrepo.DeployTarget(target), tree, compile_message(None), durable=False)
+    gitrepo.write(gitrepo.DeploymentRepo(target), tree, compile_message(None), durable=False)
 else:
     swap.write_folder(target, tree, OWNED)
 print("done", flush=True)
@@ -94,7 +94,7 @@ def test_killed_writer_leaves_old_or_new(tmp_path, mode):
     new = new_tree()
     reference = tmp_path / "reference"
     if mode == "git":
-        gitrepo.write(gitrepo.DeployTarget(reference), OLD, compile_message(None), create=True)
+        gitrepo.write(gitrepo.DeploymentRepo(reference), OLD, compile_message(None), create=True)
     else:
         swap.write_folder(reference, OLD, OWNED)
     full = timed(mode, reference)  # how long a whole write takes here, now
@@ -103,7 +103,7 @@ def test_killed_writer_leaves_old_or_new(tmp_path, mode):
     for i, fraction in enumerate(fractions):
         target = tmp_path / f"t{i}"
         if mode == "git":
-            old_commit = gitrepo.write(gitrepo.DeployTarget(target), OLD,
+            old_commit = gitrepo.write(gitrepo.DeploymentRepo(target), OLD,
                                        compile_message(None), create=True).commit
         else:
             swap.write_folder(target, OLD, OWNED)
@@ -154,7 +154,7 @@ def test_random_kills(tmp_path):
 @pytest.fixture
 def deployed(tmp_path):
     deploy = tmp_path / "deploy"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     return deploy, first.commit
 
 
@@ -178,7 +178,7 @@ def test_the_private_index_lock_of_a_killed_read_tree(deployed):
     (work / "index").write_bytes(b"DIRC")
     (work / "objects" / "ab").mkdir(parents=True)
     (work / "objects" / "ab" / "tmp_obj_x").write_bytes(b"half an object")
-    result = gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+    result = gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert result.recovered == "back" and git_run(deploy, "rev-parse", "HEAD~1") == old
     assert_clean(deploy, NEW)
 
@@ -197,7 +197,7 @@ def test_git_ref_locks_of_a_killed_update_ref(deployed):
     head_lock = deploy / ".git" / "HEAD.lock"
     head_lock.write_bytes(b"")
     os.utime(head_lock, (time.time() - 5, time.time() - 5))  # git holds it for milliseconds
-    result = gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+    result = gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert result.recovered == "back" and git_run(deploy, "rev-parse", "HEAD~1") == old
     assert_clean(deploy, NEW)
 
@@ -211,14 +211,14 @@ def test_a_lock_of_another_git_process_is_never_taken(deployed):
     lock = deploy / ".git" / "refs" / "heads" / "main.lock"
     lock.write_text("2" * 40 + "\n")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert caught.value.diagnostics[0].code == "AIS957"
     assert "main.lock" in caught.value.diagnostics[0].message
     assert lock.read_text() == "2" * 40 + "\n" and tree_files(deploy) == OLD
     assert git_run(deploy, "rev-parse", "HEAD") == old
     assert not (work / "new").exists()  # the failed write removed its staging
     lock.unlink()
-    gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert_clean(deploy, NEW)
 
 
@@ -229,13 +229,13 @@ def test_the_users_index_lock_only_when_it_is_ours(deployed):
     foreign = deploy / ".git" / "index.lock"
     foreign.write_bytes(b"another git's")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert caught.value.diagnostics[0].code == "AIS957"
     assert "index.lock" in caught.value.diagnostics[0].message
     assert foreign.read_bytes() == b"another git's"  # never touched
     assert committed_files(deploy) == NEW == tree_files(deploy)  # published, index behind
     foreign.unlink()  # that git process is done
-    again = gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+    again = gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert again.recovered == "forward" and not again.changed
     assert_clean(deploy, NEW)
     # a kill while the writer held the lock: the lock is its token's inode
@@ -244,7 +244,7 @@ def test_the_users_index_lock_only_when_it_is_ours(deployed):
     token = work / gitrepo.INDEX_TOKEN
     token.write_bytes(b"")
     os.link(token, foreign)
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None))
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None))
     assert not foreign.exists()
     assert_clean(deploy, OLD)
 
@@ -261,6 +261,6 @@ def test_a_writer_killed_while_creating_the_repository(tmp_path, stage):
     else:
         gitrepo.open_repo(deploy, create=True)
         staging.mkdir()
-    result = gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None), create=True)
+    result = gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None), create=True)
     assert result.commit and not staging.exists()
     assert_clean(deploy, NEW)

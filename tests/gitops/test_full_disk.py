@@ -47,11 +47,11 @@ def scenario_git(root: Path, megabytes: float = 6, own_disk: bool = True) -> str
     """OLD committed on the small disk, then a write too big for it: exit-1 error, staging
     gone, old commit and tree intact, fsck clean; then a small write succeeds."""
     deploy = root / "deploy"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None),
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None),
                           create=True, durable=False)
     before = used(root)
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), too_big(megabytes), compile_message(None),
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), too_big(megabytes), compile_message(None),
                       durable=False)
     found = caught.value.diagnostics[0]
     assert found.code in ("AIS955", "AIS957"), found
@@ -65,7 +65,7 @@ def scenario_git(root: Path, megabytes: float = 6, own_disk: bool = True) -> str
     if own_disk:  # (a shared filesystem's usage moves with everybody else's writes)
         assert used(root) - before < 512 * 1024, "the failed write left its bytes on the disk"
     assert not list((deploy / ".git" / "objects").rglob("tmp_*")), "git's partial objects left"
-    again = gitrepo.write(gitrepo.DeployTarget(deploy), SMALL, compile_message(None),
+    again = gitrepo.write(gitrepo.DeploymentRepo(deploy), SMALL, compile_message(None),
                           durable=False)
     assert again.changed and tree_files(deploy) == SMALL == committed_files(deploy)
     return found.code
@@ -140,11 +140,11 @@ def test_a_read_only_filesystem(small_disk):
     if small_disk is None:
         pytest.skip("needs a small tmpfs (mount is not permitted here)")
     deploy, out = small_disk / "deploy", small_disk / "out"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     swap.write_folder(out, OLD, OWNED)
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     try:
-        for write in (lambda: gitrepo.write(gitrepo.DeployTarget(deploy), SMALL,
+        for write in (lambda: gitrepo.write(gitrepo.DeploymentRepo(deploy), SMALL,
                                             compile_message(None)),
                       lambda: swap.write_folder(out, SMALL, OWNED)):
             with pytest.raises(InvalidInput) as caught:

@@ -76,7 +76,7 @@ def test_a_committed_aisprint_symlink_is_refused_and_nothing_is_written_there(
                                   {"aisprint": str(outside)})
     before = snapshot(outside)
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert code(caught) == "AIS952"
     message = caught.value.diagnostics[0]
     assert "aisprint" in message.message and "symlink" in message.message
@@ -93,7 +93,7 @@ def test_the_same_symlink_on_a_branch_that_is_not_checked_out(tmp_path, outside)
                                   {"aisprint": str(outside)})
     git_run(deploy, "checkout", "-qb", "other")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy, branch="main"), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy, branch="main"), NEW, compile_message(None))
     assert code(caught) == "AIS952" and head[:12] in caught.value.diagnostics[0].message
     assert git_run(deploy, "rev-parse", "main") == head
 
@@ -105,21 +105,21 @@ def test_a_committed_symlink_at_an_owned_path(tmp_path, outside, link):
     deploy, head = committed_repo(tmp_path, files, {link: str(target)})
     before = snapshot(outside)
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert code(caught) == "AIS952" and link in caught.value.diagnostics[0].message
     assert snapshot(outside) == before and git_run(deploy, "rev-parse", "HEAD") == head
 
 
 def test_an_untracked_symlink_in_the_work_tree(tmp_path, outside):
     deploy = tmp_path / "deploy"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), {"aisprint/manifest.json": b"{}\n"},
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), {"aisprint/manifest.json": b"{}\n"},
                           compile_message(None), create=True)
     git_run(deploy, "rm", "-rq", "aisprint")
     git_run(deploy, "commit", "-qm", "empty")
     os.symlink(outside, deploy / "aisprint")
     before = snapshot(outside)
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert code(caught) == "AIS952"
     assert snapshot(outside) == before
     assert git_run(deploy, "rev-list", "--count", "HEAD") == "2" and first.commit
@@ -128,7 +128,7 @@ def test_an_untracked_symlink_in_the_work_tree(tmp_path, outside):
 def test_a_prefix_folder_that_is_a_symlink(tmp_path, outside):
     deploy, head = committed_repo(tmp_path, {"README.md": b"x\n"}, {"apps": str(outside)})
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy, prefix="apps/shop"), NEW,
+        gitrepo.write(gitrepo.DeploymentRepo(deploy, prefix="apps/shop"), NEW,
                       compile_message(None))
     assert code(caught) == "AIS952" and "apps" in caught.value.diagnostics[0].message
     assert not (outside / "shop").exists() and git_run(deploy, "rev-parse", "HEAD") == head
@@ -137,7 +137,7 @@ def test_a_prefix_folder_that_is_a_symlink(tmp_path, outside):
 def test_a_prefix_folder_that_is_a_file(tmp_path):
     deploy, head = committed_repo(tmp_path, {"apps": b"a file\n"}, {})
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy, prefix="apps/shop"), NEW,
+        gitrepo.write(gitrepo.DeploymentRepo(deploy, prefix="apps/shop"), NEW,
                       compile_message(None))
     assert code(caught) == "AIS952" and "file" in caught.value.diagnostics[0].message
     assert (deploy / "apps").read_bytes() == b"a file\n"
@@ -147,9 +147,9 @@ def test_a_prefix_folder_that_is_a_file(tmp_path):
                                     ".git/hooks", "a/.GIT"])
 def test_a_prefix_outside_the_repository_is_refused(tmp_path, prefix):
     deploy = tmp_path / "deploy"
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy, prefix=prefix), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy, prefix=prefix), NEW, compile_message(None))
     assert code(caught) == "AIS953"
     assert tree_files(deploy) == OLD and not (tmp_path / "x").exists()
     assert set(os.listdir(tmp_path)) == {"deploy"}
@@ -163,11 +163,11 @@ def test_prefix_normal_form():
 
 def test_an_artifact_path_that_climbs_out_is_refused(tmp_path):
     deploy = tmp_path / "deploy"
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     for bad in ("aisprint/designs/../../../../escaped.txt", "/tmp/escaped.txt",
                 "aisprint/designs//x"):
         with pytest.raises(InvalidInput) as caught:
-            gitrepo.write(gitrepo.DeployTarget(deploy), {**NEW, bad: b"x"},
+            gitrepo.write(gitrepo.DeploymentRepo(deploy), {**NEW, bad: b"x"},
                           compile_message(None))
         assert code(caught) == "AIS952"
     assert not (tmp_path / "escaped.txt").exists() and tree_files(deploy) == OLD
@@ -286,7 +286,7 @@ def test_cli_option_paths_are_exit_1_or_64_never_3(tmp_path, app, capsys):
     message, exit 1 (or 64 for a usage mistake), nothing created where they pointed."""
     (tmp_path / "afile").write_text("x\n")
     deploy = tmp_path / "deploy"
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     missing = tmp_path / "missing"
     cases = [
         (1, "AIS955", ["plan", str(app), "--save", str(tmp_path / "afile" / "plan.json")]),

@@ -27,7 +27,7 @@ def code(error: InvalidInput) -> str:
 
 
 def test_first_write_creates_the_repository_and_commits(tmp_path):
-    target = gitrepo.DeployTarget(tmp_path / "deploy")
+    target = gitrepo.DeploymentRepo(tmp_path / "deploy")
     result = gitrepo.write(target, OLD, compile_message("a" * 40), create=True)
     assert result.changed and result.previous is None and result.branch == "main"
     assert tree_files(tmp_path / "deploy") == OLD
@@ -37,7 +37,7 @@ def test_first_write_creates_the_repository_and_commits(tmp_path):
 
 def test_second_write_removes_unlisted_files_and_keeps_the_rest(tmp_path):
     deploy = tmp_path / "deploy"
-    target = gitrepo.DeployTarget(deploy)
+    target = gitrepo.DeploymentRepo(deploy)
     gitrepo.write(target, OLD, compile_message("a" * 40), create=True)
     (deploy / "README.md").write_text("kept\n")
     (deploy / "aisprint" / "logs").mkdir()
@@ -56,7 +56,7 @@ def test_second_write_removes_unlisted_files_and_keeps_the_rest(tmp_path):
 
 
 def test_unchanged_tree_makes_no_commit(tmp_path):
-    target = gitrepo.DeployTarget(tmp_path / "deploy")
+    target = gitrepo.DeploymentRepo(tmp_path / "deploy")
     first = gitrepo.write(target, OLD, compile_message(None), create=True)
     again = gitrepo.write(target, OLD, compile_message(None))
     assert not again.changed and again.previous == first.commit
@@ -64,7 +64,7 @@ def test_unchanged_tree_makes_no_commit(tmp_path):
 
 
 def test_message_and_identity(tmp_path):
-    target = gitrepo.DeployTarget(tmp_path / "deploy")
+    target = gitrepo.DeploymentRepo(tmp_path / "deploy")
     message = compile_message("c" * 40, summary=["mask-detector: moved, layer 4 -> layer 3"],
                               trailers={"Aisprint-Manifest": "d" * 64})
     gitrepo.write(target, OLD, message, create=True,
@@ -97,27 +97,27 @@ def test_not_a_repository(tmp_path):
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "file").write_text("x")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(tmp_path / "plain"), OLD, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(tmp_path / "plain"), OLD, compile_message(None))
     assert code(caught.value) == "AIS941"
 
 
 def test_hand_edits_in_the_compiled_tree_are_refused(tmp_path):
     deploy = tmp_path / "deploy"
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     (deploy / "aisprint" / "deployments" / "base" / "x.yaml").write_text("x: 2\n")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert code(caught.value) == "AIS945"
     assert "aisprint/deployments/base/x.yaml" in caught.value.diagnostics[0].message
 
 
 def test_expected_head_is_compared_and_swapped(tmp_path):
     deploy = tmp_path / "deploy"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
-    gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None),
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None),
                   expected_head=first.commit)
     with pytest.raises(InvalidInput) as caught:  # planned against the first head: stale
-        gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None),
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None),
                       expected_head=first.commit)
     assert code(caught.value) == "AIS943"
     assert tree_files(deploy) == NEW
@@ -125,10 +125,10 @@ def test_expected_head_is_compared_and_swapped(tmp_path):
 
 def test_a_held_lock_fails_at_once_with_the_holder(tmp_path):
     deploy = tmp_path / "deploy"
-    gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     with WriteLock(deploy / ".git" / "aisprint" / "lock", "test"), \
             pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None))
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None))
     assert code(caught.value) == "AIS942" and "pid" in caught.value.diagnostics[0].message
     assert tree_files(deploy) == OLD
     assert not (deploy / ".git" / "aisprint" / "lock").exists()  # released and removed
@@ -136,7 +136,7 @@ def test_a_held_lock_fails_at_once_with_the_holder(tmp_path):
 
 def test_concurrent_writers_one_wins(tmp_path):
     deploy = tmp_path / "deploy"
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None), create=True)
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None), create=True)
     big = {f"aisprint/designs/c/base/f{i}.txt": (b"%d\n" % i) * 200 for i in range(400)}
     trees = [{**NEW, **big}, {**NEW, **big, "aisprint/manifest.json": b'{"v": 3}\n'}]
     outcomes: list[object] = [None, None]
@@ -145,7 +145,7 @@ def test_concurrent_writers_one_wins(tmp_path):
     def writer(i: int) -> None:
         barrier.wait()
         try:
-            outcomes[i] = gitrepo.write(gitrepo.DeployTarget(deploy), trees[i],
+            outcomes[i] = gitrepo.write(gitrepo.DeploymentRepo(deploy), trees[i],
                                         compile_message(None), expected_head=first.commit)
         except InvalidInput as error:
             outcomes[i] = code(error)
@@ -169,12 +169,12 @@ def test_branch_mode_leaves_the_work_tree_alone(tmp_path):
     (app / "README.md").write_text("app\n")
     repo.index.add(["README.md"])
     repo.index.commit("app")
-    result = gitrepo.write(gitrepo.DeployTarget(app, branch="deploy"), OLD,
+    result = gitrepo.write(gitrepo.DeploymentRepo(app, branch="deploy"), OLD,
                            compile_message(repo.head.commit.hexsha))
     assert result.branch == "deploy" and result.previous is None
     assert committed_files(app, "deploy") == OLD
     assert not (app / "aisprint").exists() and repo.active_branch.name == "main"
-    gitrepo.write(gitrepo.DeployTarget(app, branch="deploy"), NEW, compile_message(None))
+    gitrepo.write(gitrepo.DeploymentRepo(app, branch="deploy"), NEW, compile_message(None))
     assert committed_files(app, "deploy") == NEW
     assert git_run(app, "status", "--porcelain") == ""
 
@@ -186,8 +186,8 @@ def test_directory_mode_writes_under_the_prefix(tmp_path):
     (app / "apps" / "shop" / "dag.yaml").write_text("a: 1\n")
     repo.index.add(["apps/shop/dag.yaml"])
     repo.index.commit("app")
-    gitrepo.write(gitrepo.DeployTarget(app, prefix="apps/shop"), OLD, compile_message(None))
-    gitrepo.write(gitrepo.DeployTarget(app, prefix="apps/shop"), NEW, compile_message(None))
+    gitrepo.write(gitrepo.DeploymentRepo(app, prefix="apps/shop"), OLD, compile_message(None))
+    gitrepo.write(gitrepo.DeploymentRepo(app, prefix="apps/shop"), NEW, compile_message(None))
     committed = committed_files(app)
     assert committed == {"apps/shop/dag.yaml": b"a: 1\n",
                          **{f"apps/shop/{k}": v for k, v in NEW.items()}}
@@ -198,7 +198,7 @@ def test_directory_mode_writes_under_the_prefix(tmp_path):
 def test_push_and_a_force_pushed_remote(tmp_path, bare_remote):
     deploy = tmp_path / "deploy"
     gitrepo.open_repo(deploy, create=True).create_remote("origin", str(bare_remote))
-    first = gitrepo.write(gitrepo.DeployTarget(deploy), OLD, compile_message(None),
+    first = gitrepo.write(gitrepo.DeploymentRepo(deploy), OLD, compile_message(None),
                           push_to="origin")
     assert first.pushed == "origin"
     assert git_run(bare_remote, "rev-parse", "main") == first.commit
@@ -210,7 +210,7 @@ def test_push_and_a_force_pushed_remote(tmp_path, bare_remote):
     git_run(other, "commit", "-qm", "rewrite", "--amend")
     git_run(other, "push", "-q", "--force", "origin", "main")
     with pytest.raises(InvalidInput) as caught:
-        gitrepo.write(gitrepo.DeployTarget(deploy), NEW, compile_message(None), push_to="origin")
+        gitrepo.write(gitrepo.DeploymentRepo(deploy), NEW, compile_message(None), push_to="origin")
     assert code(caught.value) == "AIS947"
     assert git_run(bare_remote, "rev-parse", "main") != git_run(deploy, "rev-parse", "HEAD")
 

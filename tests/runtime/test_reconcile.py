@@ -20,7 +20,7 @@ import yaml
 
 from compiler.compile import build
 from compiler.gitops.message import compile_message, parse
-from compiler.gitops.repo import DeployTarget, Reader, write
+from compiler.gitops.repo import DeploymentRepo, Reader, write
 from compiler.runtime.im import IMClient, RetryPolicy, load_auth
 from compiler.runtime.metrics import ExecutionTimePoint, InfluxV1Source
 from compiler.runtime.reconcile import CURRENT, Settings, reconcile_once
@@ -45,7 +45,7 @@ def deployment(tmp_path):
     """The mask-detection application and its deployment repository, compiled once."""
     app = copy_example("mask_detection", tmp_path, models=False)
     repo = tmp_path / "deploy"
-    write(DeployTarget(repo), build(app).artifacts, compile_message(None), create=True)
+    write(DeploymentRepo(repo), build(app).artifacts, compile_message(None), create=True)
     return app, repo
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from compiler.compile import build
 from compiler.gitops.message import compile_message
-from compiler.gitops.repo import DeployTarget, Reader, write
+from compiler.gitops.repo import DeploymentRepo, Reader, write
 from compiler.runtime.metrics import EmbeddedStore
 from compiler.runtime.reconcile import reconcile_once
 from tests.conftest import copy_example
@@ -106,7 +106,7 @@ def test_killed_after_any_step_the_next_cycle_finishes_the_work_once(
         stub = OscarStub()
         httpd = serve(stub)
         repo = tmp_path / run / "deploy"
-        write(DeployTarget(repo), artifacts, compile_message(None), create=True)
+        write(DeploymentRepo(repo), artifacts, compile_message(None), create=True)
         metrics = tmp_path / run / "metrics.sqlite"
         now = time.time()
         EmbeddedStore(metrics).write_points(slow_points(now))
