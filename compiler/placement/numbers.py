@@ -7,7 +7,7 @@ line, so every solver entry checks again and names the wrong value (AIS806) inst
 by zero, raising OverflowError or handing HiGHS a coefficient it reads as infinite.
 
 Within these ranges the evaluator and the FaaS model stay finite, and the MILP's coefficients
-stay below ~1e13 once its objective is scaled (``milp._Builder``): the largest values of every
+stay below ~1e13 once its objective is scaled (``milp._MilpBuilder``): the largest values of every
 range together still solve (tests/placement/test_numbers.py).
 """
 
