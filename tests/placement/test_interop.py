@@ -12,7 +12,6 @@ from compiler.compile import units_from_placement
 from compiler.load.oscarp import load_performance
 from compiler.placement.from_application import system_from_application
 from compiler.placement.interop import placement_from_solution, solution_json, system_json
-from compiler.placement.performance import evaluate
 from compiler.placement.production import placement_from_production, production_document
 from compiler.placement.solve import solve
 from compiler.placement.system_file import load_system, system_from_json
@@ -69,7 +68,6 @@ def test_production_deployment_round_trips(prepared_examples):
         text = yaml.safe_dump(doc, sort_keys=False)
         back = placement_from_production(mapped, yaml.safe_load(text))
         assert back == result.placement
-        assert evaluate(mapped.system, back).cost == pytest.approx(result.cost)
         for entry in doc["System"]["Components"].values():
             (container,) = entry["Containers"].values()
             assert container["selectedExecutionResource"]
