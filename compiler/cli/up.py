@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import sys
 import threading
 import time
 from pathlib import Path
 
 import typer
 
-from compiler.cli.output import OutputFormat, say, use_colour
+from compiler.cli.output import Console, Format, console, output_option
+from compiler.console.local import LocalRun, LocalStopped, reconciler_line
 from compiler.errors import UsageError
 from compiler.runtime import local
 
@@ -21,6 +20,7 @@ DEFAULT_STATE = Path(".aisprint") / "local"
 
 
 def up(
+    ctx: typer.Context,
     app_dir: str = typer.Argument(..., help="Application folder (common_config/, src/)."),
     images: str | None = typer.Option(
         None, "--images", "-i", help="Folder of files to process (default: ../shared/images)."),
@@ -63,8 +63,7 @@ def up(
         300.0, "--reconcile-cooldown", min=0.0,
         help="Seconds after a re-placement during which the reconciler fires nothing."),
     child: bool = typer.Option(False, "--detached-child", hidden=True),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
-                                        help="text or json (the summary)."),
+    output: Format = output_option("text, markdown, json or github (the summary)."),
 ) -> None:
     """Compile an application and run it here: every component as local processes with
     OSCAR's semantics (a file arriving in a service's input folder triggers its main.py, in a
@@ -93,11 +92,12 @@ def up(
 
       aisprint up APP --no-reconcile     # the backend alone
     """
+    display = console(ctx, output)
     if routing not in ("dag", "all"):
         raise UsageError("--routing is dag or all")
     if not Path(app_dir).is_dir() and not no_compile:
         raise UsageError(f"no application folder {app_dir}")
-    quiet, talk = output is OutputFormat.json or child, output is OutputFormat.text or child
+    quiet, talk = display.format is Format.json or child, display.format is Format.text or child
     state_dir = Path(state).resolve()
     ready = local.prepare(
         Path(app_dir), state_dir, Path(out).resolve() if out else state_dir / "repo",
@@ -105,77 +105,70 @@ def up(
         reconcile=reconcile, reconciler=local.ReconcilerOptions(
             reconcile_interval, reconcile_for, reconcile_cooldown),
         deployment=deployment, routing=routing, parallel=parallel, timeout=timeout,
-        on_event=lambda event: _tell(event, quiet, talk))
+        on_event=lambda event: _tell(display, event, quiet, talk))
     if detach and not child:
         gone = local.detach(ready.options)
-        _show(gone.result, output, bool(gone.result.summary.inputs))
-        if output is OutputFormat.text:
+        display.show(LocalRun(gone.result, bool(gone.result.summary.inputs)))
+        if display.format is Format.text:
             info = gone.result.reconciler
             beside = f"; the reconciler: pid {info.pid}, log {info.log}" if info else ""
-            say(f"running in the background (pid {gone.pid}, log {gone.log}{beside}); "
-                f"stop it with: aisprint down --state {state_dir}")
+            display.note(f"running in the background (pid {gone.pid}, log {gone.log}"
+                         f"{beside}); stop it with: aisprint down --state {state_dir}")
         return
-    with _progress(not quiet and bool(ready.files)) as bar, local.Supervisor(
-            ready.options, detached=child, on_event=lambda e: _tell(e, quiet, talk, bar)) as run:
+    with _progress(display, bool(ready.files)) as bar, local.Supervisor(
+            ready.options, detached=child,
+            on_event=lambda event: _tell(display, event, quiet, talk, bar)) as run:
         result = run.process(ready.files, settle=exit_when_done)
         if not child:
-            _show(result, output, bool(ready.files))
+            display.show(LocalRun(result, bool(ready.files)))
         if exit_when_done:
             return
-        if not child and output is OutputFormat.text:
-            say(f"running (pid {os.getpid()}): drop files into "
-                f"{', '.join(result.inputs_folders)}; Ctrl-C stops")
+        if not child and display.format is Format.text:
+            display.note(f"running (pid {os.getpid()}): drop files into "
+                         f"{', '.join(result.inputs_folders)}; Ctrl-C stops")
         run.wait()
-    if not child and output is OutputFormat.text:
-        say("stopped")
+    if not child and display.format is Format.text:
+        display.note("stopped")
 
 
-def _tell(event, quiet: bool, talk: bool, bar=lambda _event: None) -> None:
-    """What happens while up runs: on stderr (a background child's goes to its log)."""
+def _tell(out: Console, event, quiet: bool, talk: bool, bar=lambda _event: None) -> None:
+    """What happens while up runs, as notes (a background child's go to its log)."""
     bar(event)
     kind, now = event.get("event"), time.strftime("%H:%M:%S")
     if kind == "compiled" and not quiet:
         done = event["compiled"]
         what = f"committed {done.commit[:12]}" if done.commit else \
             f"unchanged at {done.head[:12]}"
-        say(f"✓ compiled {event['app']} ({done.files} files) into the git repository "
-            f"{done.repo}: {what}")
+        out.note(f"✓ compiled {event['app']} ({done.files} files) into the git repository "
+                 f"{done.repo}: {what}")
     elif kind == "note" and not quiet:
-        say(f"note: {event['note']}")
+        out.note(f"note: {event['note']}")
     elif kind == "reconciler-started" and not quiet:
-        say(f"✓ reconciler running beside the backend (pid {event['pid']}, a cycle every "
-            f"{event['interval']:g} s, log {event['log']})")
+        out.note(f"✓ reconciler running beside the backend (pid {event['pid']}, a cycle "
+                 f"every {event['interval']:g} s, log {event['log']})")
     elif kind == "reloaded" and talk:
-        say(f"{now} the deployment changed in {event['repo']}: reloaded (stopped "
-            f"{', '.join(event['stopped']) or 'nothing'}; started "
-            f"{', '.join(event['started']) or 'nothing'})")
+        out.note(f"{now} the deployment changed in {event['repo']}: reloaded (stopped "
+                 f"{', '.join(event['stopped']) or 'nothing'}; started "
+                 f"{', '.join(event['started']) or 'nothing'})")
     elif kind == "error" and talk:
-        say(f"{now} error: {event['error']}")
+        out.note(f"{now} error: {event['error']}")
     elif kind == "reconciler-exited" and talk:
-        say(_reconciler_line(event["status"], event["last_line"]))
-
-
-def _show(result: local.UpResult, output: OutputFormat, processed: bool) -> None:
-    if output is OutputFormat.json:
-        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
-    elif text := _result_text(result, processed):
-        print(text)
+        out.note(reconciler_line(event["status"], event["last_line"]))
 
 
 @contextlib.contextmanager
-def _progress(enabled: bool):
+def _progress(out: Console, enabled: bool):
     """Per-service bars (runs done / runs known) on a terminal; nothing otherwise."""
-    if not enabled or not use_colour(sys.stderr):
+    if not enabled or not out.interactive:
         yield lambda _event: None
         return
     # deferred: rich's progress bars are slow to import and only a terminal shows them
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     lock, tasks, known = threading.Lock(), {}, {}
     with Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("runs {task.fields[failed]}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=False) as bar:
+                  console=out.rich_err(), transient=False) as bar:
         def add(name: str) -> None:
             if name not in tasks:
                 tasks[name], known[name] = bar.add_task(name, total=0, failed=""), 0
@@ -200,10 +193,10 @@ def _progress(enabled: bool):
 
 
 def down(
+    ctx: typer.Context,
     state: str = typer.Option(str(DEFAULT_STATE), "--state",
                               help="The state folder `aisprint up` used."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o",
-                                        help="text or json."),
+    output: Format = output_option("text, markdown, json or github."),
 ) -> None:
     """Stop everything `aisprint up` started from a state folder (the backend, its workers
     and the reconciler, by the PIDs it recorded there). Buckets, logs, metrics and the
@@ -213,80 +206,7 @@ def down(
 
       aisprint down --state .aisprint/local
     """
-    stopped = local.down(Path(state))
-    if output is OutputFormat.json:
-        print(json.dumps({"stopped": [{"pid": p, "what": w} for p, w in stopped]},
-                         sort_keys=True))
-        return
-    if not stopped:
-        print(f"nothing running from {state}")
-    for pid, what in stopped:
-        print(f"✓ stopped {what} (pid {pid})")
-
-
-def _result_text(result: local.UpResult, processed: bool) -> str:
-    """The summary (when inputs were ``processed``), then the reconciler's line."""
-    lines = []
-    if processed:
-        summary = result.summary
-        lines.append(f"✓ {summary.inputs} input(s) processed end to end in "
-                     f"{summary.seconds:.1f} s (metrics: {summary.metrics_store})")
-        lines += _summary_lines(result)
-    if result.reconciler is not None:
-        lines.append(_reconciler_line(result.reconciler))
-    return "\n".join(lines)
-
-
-def _summary_lines(result: local.UpResult) -> list[str]:
-    summary = result.summary
-    lines = _table([("component", "jobs", "failed", "requests", "outputs", "mean s/request")]
-                   + [(c.unit, str(c.jobs), str(c.failed), str(c.sessions), str(c.outputs),
-                       _seconds(c.mean)) for c in summary.components])
-    if summary.paths:
-        verdicts = {True: "ok", False: "VIOLATED", None: "no data"}
-        lines += ["", *_table([("QoS constraint", "path", "mean s", "p95 s", "limit s", "")]
-                              + [(p.id, " -> ".join(p.components), _seconds(p.mean),
-                                  _seconds(p.p95), f"{p.limit:g}", verdicts[p.ok])
-                                 for p in summary.paths])]
-    lines += [f"✗ {f.service} failed on {f.input}: {f.error}" for f in summary.failures[:10]]
-    example = f", e.g. {summary.results[0]}" if summary.results else ""
-    lines += ["", f"{len(summary.results)} result file(s) under {result.state / 'buckets'}"
-                  f"{example}"]
-    return lines
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-                     .rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines
-
-
-def _reconciler_line(status: local.ReconcilerStatus, last_line: str = "") -> str:
-    """Where the reconciler runs, its log, and what its last cycle did (or why it exited)."""
-    if not status.running:
-        why = f": {last_line}" if last_line else ""
-        return (f"✗ the reconciler (pid {status.pid}) exited with code {status.exit_code}"
-                f"{why} — see {status.log}; the backend runs on without it")
-    last = status.last
-    if last is None:
-        verdict = "no cycle yet"
-    elif last.get("commit"):
-        verdict = f"last cycle committed {last['commit'][:12]} ({', '.join(last['moves'])})"
-    elif last.get("status") == "failed":
-        verdict = f"last cycle failed: {last.get('error', '')}"
-    else:
-        verdict = f"last cycle {last['status']} at {(last.get('head') or 'nothing')[:12]}"
-    return (f"reconciler: pid {status.pid}, a cycle every {status.interval:g} s, "
-            f"{status.cycles} cycle(s), {verdict}; log {status.log}")
+    console(ctx, output).show(LocalStopped(local.down(Path(state)), state))
 
 
 def register(app: typer.Typer) -> None:
