@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import time
 from pathlib import Path
 
 import typer
 
 from compiler.cli.output import Console, Format, console, output_option
-from compiler.console.local import LocalRun, LocalStopped, reconciler_line
+from compiler.console.local import NEWS, STEPS, LocalRun, LocalStopped, event_note, service_bars
 from compiler.errors import UsageError
 from compiler.runtime import local
 
@@ -105,7 +103,7 @@ def up(
         reconcile=reconcile, reconciler=local.ReconcilerOptions(
             reconcile_interval, reconcile_for, reconcile_cooldown),
         deployment=deployment, routing=routing, parallel=parallel, timeout=timeout,
-        on_event=lambda event: _tell(display, event, quiet, talk))
+        on_event=_teller(display, quiet, talk))
     if detach and not child:
         gone = local.detach(ready.options)
         display.show(LocalRun(gone.result, bool(gone.result.summary.inputs)))
@@ -115,9 +113,8 @@ def up(
             display.note(f"running in the background (pid {gone.pid}, log {gone.log}"
                          f"{beside}); stop it with: aisprint down --state {state_dir}")
         return
-    with _progress(display, bool(ready.files)) as bar, local.Supervisor(
-            ready.options, detached=child,
-            on_event=lambda event: _tell(display, event, quiet, talk, bar)) as run:
+    with service_bars(display, bool(ready.files)) as bar, local.Supervisor(
+            ready.options, detached=child, on_event=_teller(display, quiet, talk, bar)) as run:
         result = run.process(ready.files, settle=exit_when_done)
         if not child:
             display.show(LocalRun(result, bool(ready.files)))
@@ -131,65 +128,16 @@ def up(
         display.note("stopped")
 
 
-def _tell(out: Console, event, quiet: bool, talk: bool, bar=lambda _event: None) -> None:
-    """What happens while up runs, as notes (a background child's go to its log)."""
-    bar(event)
-    kind, now = event.get("event"), time.strftime("%H:%M:%S")
-    if kind == "compiled" and not quiet:
-        done = event["compiled"]
-        what = f"committed {done.commit[:12]}" if done.commit else \
-            f"unchanged at {done.head[:12]}"
-        out.note(f"✓ compiled {event['app']} ({done.files} files) into the git repository "
-                 f"{done.repo}: {what}")
-    elif kind == "note" and not quiet:
-        out.note(f"note: {event['note']}")
-    elif kind == "reconciler-started" and not quiet:
-        out.note(f"✓ reconciler running beside the backend (pid {event['pid']}, a cycle "
-                 f"every {event['interval']:g} s, log {event['log']})")
-    elif kind == "reloaded" and talk:
-        out.note(f"{now} the deployment changed in {event['repo']}: reloaded (stopped "
-                 f"{', '.join(event['stopped']) or 'nothing'}; started "
-                 f"{', '.join(event['started']) or 'nothing'})")
-    elif kind == "error" and talk:
-        out.note(f"{now} error: {event['error']}")
-    elif kind == "reconciler-exited" and talk:
-        out.note(reconciler_line(event["status"], event["last_line"]))
+def _teller(display: Console, quiet: bool, talk: bool, bar=lambda _event: None):
+    """Notes of what happens: the steps before the backend runs unless the output is JSON,
+    the news while it runs in text (a background child's notes go to its log)."""
+    def tell(event) -> None:
+        bar(event)
+        kind = event.get("event")
+        if (kind in STEPS and not quiet) or (kind in NEWS and talk):
+            display.note(event_note(event, time.strftime("%H:%M:%S")))
 
-
-@contextlib.contextmanager
-def _progress(out: Console, enabled: bool):
-    """Per-service bars (runs done / runs known) on a terminal; nothing otherwise."""
-    if not enabled or not out.interactive:
-        yield lambda _event: None
-        return
-    # deferred: rich's progress bars are slow to import and only a terminal shows them
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    lock, tasks, known = threading.Lock(), {}, {}
-    with Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("runs {task.fields[failed]}"), TimeElapsedColumn(),
-                  console=out.rich_err(), transient=False) as bar:
-        def add(name: str) -> None:
-            if name not in tasks:
-                tasks[name], known[name] = bar.add_task(name, total=0, failed=""), 0
-
-        def update(event) -> None:
-            kind, name = event.get("event"), event.get("service")
-            with lock:
-                if kind == "starting":
-                    for each in event["services"]:
-                        add(each)
-                elif kind == "queued":
-                    add(name)
-                    known[name] += 1
-                    bar.update(tasks[name], total=known[name])
-                elif kind == "finished":
-                    add(name)
-                    bar.advance(tasks[name])
-                    if not event.get("ok"):
-                        bar.update(tasks[name], failed="(some failed)")
-
-        yield update
+    return tell
 
 
 def down(

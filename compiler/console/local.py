@@ -1,14 +1,18 @@
 """The views of ``aisprint up`` and ``down`` (the local backend): what a run did with its
 inputs — runs and mean times per component, response times per QoS constraint against its
-limit, failures, where the results are — the reconciler beside it, and what ``down`` stopped.
+limit, failures, where the results are — the reconciler beside it, and what ``down`` stopped;
+the notes of what happens while it runs, and its bars (runs per service) on a terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from compiler.console import View
+from compiler.console import Console, View
 from compiler.console.results import columns
 
 if TYPE_CHECKING:
@@ -96,3 +100,67 @@ class LocalStopped(View):
 
     def to_json(self) -> dict:
         return {"stopped": [{"pid": pid, "what": what} for pid, what in self.stopped]}
+
+
+STEPS = ("compiled", "note", "reconciler-started")  # before the inputs are processed
+NEWS = ("reloaded", "error", "reconciler-exited")  # while the backend runs
+
+
+def event_note(event: Mapping[str, Any], clock: str) -> str:
+    """The note an event of ``aisprint up`` (one of ``STEPS`` or ``NEWS``) makes; ``clock``:
+    the time of day news is stamped with."""
+    kind = event["event"]
+    if kind == "compiled":
+        done = event["compiled"]
+        what = f"committed {done.commit[:12]}" if done.commit else \
+            f"unchanged at {done.head[:12]}"
+        return (f"✓ compiled {event['app']} ({done.files} files) into the git repository "
+                f"{done.repo}: {what}")
+    if kind == "note":
+        return f"note: {event['note']}"
+    if kind == "reconciler-started":
+        return (f"✓ reconciler running beside the backend (pid {event['pid']}, a cycle every "
+                f"{event['interval']:g} s, log {event['log']})")
+    if kind == "reloaded":
+        return (f"{clock} the deployment changed in {event['repo']}: reloaded (stopped "
+                f"{', '.join(event['stopped']) or 'nothing'}; started "
+                f"{', '.join(event['started']) or 'nothing'})")
+    if kind == "error":
+        return f"{clock} error: {event['error']}"
+    return reconciler_line(event["status"], event["last_line"])
+
+
+@contextlib.contextmanager
+def service_bars(out: Console, enabled: bool) -> Iterator[Callable[[Mapping[str, Any]], None]]:
+    """Per-service bars (runs done / runs known) on a terminal; nothing otherwise."""
+    if not enabled or not out.interactive:
+        yield lambda _event: None
+        return
+    # deferred: rich's progress bars are slow to import and only a terminal shows them
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    lock, tasks, known = threading.Lock(), {}, {}
+    with Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("runs {task.fields[failed]}"), TimeElapsedColumn(),
+                  console=out.rich_err(), transient=False) as bar:
+        def add(name: str) -> None:
+            if name not in tasks:
+                tasks[name], known[name] = bar.add_task(name, total=0, failed=""), 0
+
+        def update(event) -> None:
+            kind, name = event.get("event"), event.get("service")
+            with lock:
+                if kind == "starting":
+                    for each in event["services"]:
+                        add(each)
+                elif kind == "queued":
+                    add(name)
+                    known[name] += 1
+                    bar.update(tasks[name], total=known[name])
+                elif kind == "finished":
+                    add(name)
+                    bar.advance(tasks[name])
+                    if not event.get("ok"):
+                        bar.update(tasks[name], failed="(some failed)")
+
+        yield update
