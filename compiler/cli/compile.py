@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from compiler.api import build, commit_deployment
@@ -9,6 +11,8 @@ from compiler.cli.output import Console, Format, console, output_option
 from compiler.console.results import Checked, Committed, CompiledInto, timings_table
 from compiler.gitops.folder import stale_files, write_tree
 from compiler.gitops.repo import Identity
+from compiler.gitops.swap import check_folders
+from compiler.layout import safe_prefix
 
 
 def compile_(
@@ -73,11 +77,6 @@ def compile_(
                         time_limit=time_limit)
         return
     if repo is not None and out_dir is None:
-        from pathlib import Path
-
-        from compiler.gitops.swap import check_folders
-        from compiler.layout import safe_prefix
-
         prefix = safe_prefix(prefix)
         check_folders(Path(repo), prefix)  # the prefix's folders too, not only out's own
         out_dir = str(Path(repo) / prefix)

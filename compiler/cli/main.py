@@ -29,6 +29,7 @@ from compiler.cli import (
 from compiler.cli.output import reflow_help
 from compiler.console import Console
 from compiler.errors import AisprintError, InvalidInput
+from compiler.secrets import scrub
 
 EXIT_OK, EXIT_INVALID, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 3, 64, 130
 
@@ -99,8 +100,7 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
             return EXIT_USAGE if error.exit_code == 2 else error.exit_code
         if debug:
             raise
-        from compiler.secrets import scrub  # an unexpected error may quote a credential
-
+        # scrubbed: an unexpected error may quote a credential
         print(f"internal error: {type(error).__name__}: {scrub(str(error))}\n"
               "This is a bug in aisprint-gitops. Run again with AISPRINT_DEBUG=1 for the "
               "traceback and include it in your report.", file=sys.stderr)

@@ -10,6 +10,8 @@ import typer
 
 from compiler.cli.output import Format, console, output_option
 from compiler.console.results import Reconciled
+from compiler.gitops.repo import Identity, Reader, check_branch
+from compiler.tools import find_custom_types
 
 
 def reconcile(
@@ -74,17 +76,16 @@ def reconcile(
       OSCAR_ENDPOINT_MASK_DETECTION_LAYER1=https://oscar.rpi.example.org \
       OSCAR_PASSWORD_MASK_DETECTION_LAYER1=... aisprint reconcile deploy-repo --once --oscar
     """
-    from compiler.gitops.repo import Identity
+    # deferred: the runtime (metrics stores, the reconciler) is slow to import and only
+    # this verb needs it
     from compiler.runtime.metrics import load_config, open_source
-    from compiler.runtime.reconcile import Settings, reconcile_once
-    from compiler.runtime.triggers import Policy
+    from compiler.runtime.reconcile import Settings, reconcile_once  # deferred: as above
+    from compiler.runtime.triggers import Policy  # deferred: as above
 
     out = console(ctx, output)
     if once == watch:
         raise typer.BadParameter("choose one of --once or --watch")
     root = Path(repo)
-    from compiler.gitops.repo import Reader, check_branch
-
     Reader(root)  # AIS941 before anything (the metrics store) is created in a wrong path
     check_branch(branch)
     if app_dir and not Path(app_dir).is_dir():
@@ -99,8 +100,8 @@ def reconcile(
         push_to=push, templates=tuple(template or ()), oscar=oscar)
     im = None
     if im_url:
+        # deferred: the IM client (requests) is slow to import and only --im-url needs it
         from compiler.runtime.im import IMClient, load_auth
-        from compiler.tools import find_custom_types
 
         im = IMClient(im_url, load_auth(im_auth), custom_types=find_custom_types(tosca_types))
     metrics = open_source(load_config(Path(metrics_config) if metrics_config else None),

@@ -15,13 +15,16 @@ import sys
 from pathlib import Path
 
 import typer
+import yaml
 
-from compiler import __version__
+from compiler import __version__, api
 from compiler.cli import toscarizer_im
 from compiler.cli.main import run
 from compiler.cli.output import console, reflow_help
 from compiler.console.results import Outcome, Written
-from compiler.errors import UsageError
+from compiler.errors import AisprintError, UsageError
+from compiler.workspace import Workspace
+from targets.docker import images as design_images
 
 app = typer.Typer(
     name="toscarizer",
@@ -47,18 +50,15 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def _write(ctx: typer.Context, application_dir: str, base: bool, optimal: bool, target: str,
            folder: str) -> None:
-    from compiler.api import write_atomically
-    from compiler.compile import build
-
     if base == optimal:
         raise UsageError("choose one of --base or --optimal")
     deployment = "base" if base else "optimal_deployment"
-    result = build(application_dir, targets=(target,))
+    result = api.build(application_dir, targets=(target,))
     prefix = f"aisprint/deployments/{deployment}/{folder}/"
     written = []
     for rel, data in result.artifacts.items():
         if rel.startswith(prefix):
-            write_atomically(Path(application_dir) / rel, data.decode(),
+            api.write_atomically(Path(application_dir) / rel, data.decode(),
                              inside=Path(application_dir))
             written.append(Path(application_dir) / rel)
     out = console(ctx)
@@ -110,17 +110,9 @@ def docker(
     Dockerfile.aws for units that may run on AWS Lambda; all are listed in
     aisprint/designs/containers.yaml. Needs a Docker engine (DOCKER_HOST) unless --dry-run.
     """
-    import yaml
-
-    from compiler import api
-    from compiler.compile import build
-    from compiler.errors import AisprintError
-    from compiler.workspace import Workspace
-    from targets.docker import images as design_images
-
     out = console(ctx)
     workspace = Workspace.from_folder(application_dir)
-    result = build(workspace, targets=("docker",))
+    result = api.build(workspace, targets=("docker",))
     root = Path(application_dir)
     for rel, data in result.artifacts.items():
         if rel.startswith("aisprint/designs/"):

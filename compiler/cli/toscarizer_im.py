@@ -15,6 +15,7 @@ import typer
 from compiler.cli.output import Console, Format, console
 from compiler.console.results import Infrastructures, Outcome, Outputs
 from compiler.errors import UsageError
+from compiler.tools import find_custom_types
 
 DEFAULT_IM = "https://im.egi.eu/im"
 
@@ -45,8 +46,8 @@ def _im_folder(application_dir: str | None, base: bool, optimal: bool) -> Path:
 
 def _client(im_url: str, im_auth: str | None, verify: bool, tosca_types: str | None = None,
             local_imports: bool = False):
+    # deferred: the IM client (requests) is slow to import; toscarizer tosca/fdl never use it
     from compiler.runtime.im import IMClient, load_auth
-    from compiler.tools import find_custom_types
 
     return IMClient(im_url, load_auth(im_auth), custom_types=find_custom_types(tosca_types),
                     local_imports=local_imports, verify_tls=verify)
@@ -89,9 +90,10 @@ def deploy(
       toscarizer deploy --application_dir app --base --im_url http://localhost:8800 \\
           --im_auth ~/.im/auth.dat
     """
+    # deferred: as in _client
     from compiler.runtime.im import IMError
-    from compiler.runtime.im.deploy import INFRAS_FILE, template_files
-    from compiler.runtime.im.deploy import deploy as deploy_all
+    from compiler.runtime.im.deploy import INFRAS_FILE, template_files  # deferred: as above
+    from compiler.runtime.im.deploy import deploy as deploy_all  # deferred: as above
 
     out = console(ctx, output)
     if application_dir is not None:
@@ -121,6 +123,7 @@ def deploy(
 
 
 def _infras(application_dir, base, optimal, infras_file) -> Path:
+    # deferred: as in _client
     from compiler.runtime.im.deploy import INFRAS_FILE
 
     if infras_file:
@@ -144,6 +147,7 @@ def outputs(
 
       toscarizer outputs --application_dir app --base --im_auth ~/.im/auth.dat
     """
+    # deferred: as in _client
     from compiler.runtime.im.deploy import read_infras
 
     if output not in ("yaml", "json"):
@@ -173,8 +177,9 @@ def delete(
 
       toscarizer delete --application_dir app --base --im_auth ~/.im/auth.dat
     """
+    # deferred: as in _client
     from compiler.runtime.im import IMError, load_auth
-    from compiler.runtime.im.deploy import destroy
+    from compiler.runtime.im.deploy import destroy  # deferred: as above
 
     out = console(ctx)
     path = _infras(application_dir, base, optimal, infras_file)
