@@ -9,15 +9,12 @@ raised after that is rendered by ``run`` in the same format.
 from __future__ import annotations
 
 import inspect
-import sys
-from enum import StrEnum
 
 import typer
 
-from compiler.console import Console, Format, use_colour
+from compiler.console import Console, Format
 
-__all__ = ["NO_COLOR", "Console", "Format", "OutputFormat", "console", "output_option",
-           "reflow", "reflow_help", "say", "use_colour"]
+__all__ = ["NO_COLOR", "Console", "Format", "console", "output_option", "reflow", "reflow_help"]
 
 NO_COLOR = typer.Option(False, "--no-color", help="Plain text even on a terminal.")
 
@@ -37,19 +34,6 @@ def console(ctx: typer.Context | None, output: Format | str | None = None, *,
     if not isinstance(root.obj, Console):
         root.obj = Console()
     return root.obj.configure(output, no_color=no_color)
-
-
-class OutputFormat(StrEnum):
-    """The formats of `aisprint up`/`down`, until they render through the console too."""
-
-    text = "text"
-    json = "json"
-    github = "github"
-
-
-def say(message: str) -> None:
-    """Progress and notes for people on stderr (`aisprint up`; the others use Console.note)."""
-    print(message, file=sys.stderr)
 
 
 def reflow(doc: str) -> str:
