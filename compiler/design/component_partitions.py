@@ -35,6 +35,7 @@ from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.load import files
 from compiler.model import ComponentAnnotations
+from compiler.write import write_atomically
 
 Progress = Callable[[str, int, int], None]  # component, done, total
 # the second halves `boundary_sizes` reads back, and the folders on the way to them
@@ -325,10 +326,7 @@ def partition_application(app_dir: str | os.PathLike[str],
     text = partitions_yaml({n: chosen[n].designs() if n in chosen else [] for n in names})
     target = designs_dir / "component_partitions.yaml"
     if files.read_bytes(root, "aisprint/designs/component_partitions.yaml")[0] != text:
-        designs_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(text)
-        os.replace(tmp, target)
+        write_atomically(target, text, mode=0o644)  # a file of the application, like its code
     return PartitionReport(tuple(done), target, tuple(warnings))
 
 

@@ -19,13 +19,13 @@ through ``compiler.profile.campaign``), so ``aisprint --help`` would pay for the
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.load.learnt import FEATURES, features, predict_onnx
+from compiler.write import write_atomically
 
 HOLD_OUT_RATIO = 0.2
 MAX_FOLDS = 5
@@ -186,9 +186,7 @@ def save(model: FittedModel, folder: Path) -> tuple[Path, Path | None, str]:
                               [("features", FloatTensorType([None, len(FEATURES)]))])
     except Exception as exc:  # noqa: BLE001 - a converter gap, reported, never fatal
         return regressor, None, f"skl2onnx cannot convert {model.technique}: {exc}"
-    tmp = target.with_suffix(".onnx.tmp")
-    tmp.write_bytes(onx.SerializeToString())
-    os.replace(tmp, target)
+    write_atomically(target, onx.SerializeToString(), mode=0o644)  # read like its neighbours
     probe = [features(c, p) for c in (1, 2, 4, 8, 16) for p in (1, 2)]
     expected = model.estimator.predict(np.asarray(probe))
     got = predict_onnx(target, probe)

@@ -57,6 +57,7 @@ from compiler.runtime.apply import CURRENT, apply_oscar, apply_templates, templa
 from compiler.runtime.metrics import MetricsSource, QoSSpec, qos_from_files
 from compiler.runtime.triggers import Memory, Policy, Sample, Trigger, assess, changed
 from compiler.workspace import Workspace
+from compiler.write import write_atomically
 
 STATE_FILE = "reconcile-state.json"
 
@@ -139,13 +140,8 @@ def _read_state(path: Path) -> dict:
 
 def _write_state(path: Path, state: Mapping) -> None:
     """Atomic: a rename over the old file, after the bytes are on disk."""
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = path / f".{STATE_FILE}.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump(state, out, indent=2, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path / STATE_FILE)
+    write_atomically(path / STATE_FILE, json.dumps(state, indent=2, sort_keys=True),
+                     durable=True)
 
 
 # ------------------------------------------------------------------------------ re-placement

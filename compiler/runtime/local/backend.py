@@ -31,6 +31,7 @@ from compiler.runtime.local.topology import (
     with_session,
 )
 from compiler.runtime.metrics import ExecutionTimePoint, MetricsSource, point_from_record
+from compiler.write import place_atomically, write_atomically
 
 UP_FILE = "up.json"
 RELOAD_CHECK = 2.0  # seconds between looks at the repository for a new deployment
@@ -192,9 +193,7 @@ class LocalBackend:
                      "started": self.started, "state": str(self.state),
                      "fingerprint": self._fingerprint, "reloads": self.reloads})
         data.update(extra or {})
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o644)
 
     def update_up_file(self, **extra: Any) -> None:
         with self._lock:
@@ -210,9 +209,7 @@ class LocalBackend:
             for target in targets:
                 folder = self.buckets / target.inputs[0].path
                 destination = folder / Path(path).name
-                tmp = folder / f".{Path(path).name}.part"
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, destination)
+                place_atomically(path, destination)
                 placed.append(destination)
         self.notify()
         return placed
@@ -412,12 +409,7 @@ class LocalBackend:
             for i, storage in enumerate(targets):
                 destination = self.buckets / storage.path / rel.parent / name
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                tmp = destination.with_name(f".{name}.part")
-                if i == len(targets) - 1:
-                    shutil.move(str(path), tmp)
-                else:
-                    shutil.copyfile(path, tmp)
-                os.replace(tmp, destination)
+                place_atomically(path, destination, move=i == len(targets) - 1)
                 written.append(str(destination.relative_to(self.buckets)))
         return written
 
