@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("compiler", "targets")
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import architecture  # noqa: E402  (benchmarks/architecture.py: the import graph, by ast)
 
 
 def top_level_classes(root: Path) -> dict[str, list[str]]:
@@ -49,3 +53,44 @@ def test_the_class_name_check_finds_a_shared_name(tmp_path):
         "Resource": ["compiler/model.py:1", "compiler/placement/system.py:6"],
         "_B": ["compiler/model.py:5", "targets/x.py:1"],
     }
+
+
+# ----------------------------------------------------------------------------- imports
+# An import inside a function counts: one that dodges a cycle is still a cycle in the design.
+
+
+def test_no_module_imports_itself_back():
+    assert architecture.cycles(architecture.import_graph()) == []
+
+
+def test_rooms_import_one_way():
+    """compiler/<room>/ and targets/ form no cycle either (e.g. load <-> validate)."""
+    edges = architecture.package_edges(architecture.import_graph())
+    assert architecture.cycles(edges) == []
+
+
+def test_the_library_api_is_a_facade_only_the_cli_uses():
+    importers = sorted({edge.source for edge in architecture.import_graph()
+                        if edge.target == "compiler.api"
+                        and not edge.source.startswith("compiler.cli")})
+    assert importers == []
+    tree = ast.parse((REPO / "compiler" / "api.py").read_text(encoding="utf-8"))
+    code = [node for node in tree.body if not isinstance(node, (
+        ast.Import, ast.ImportFrom, ast.Expr, ast.Assign))]
+    assert code == [], "compiler/api.py only re-exports"
+
+
+def test_a_deferred_import_says_why():
+    """An import inside a function is allowed where start-up time needs it (`aisprint --help`
+    must not load onnx, pulp or scikit-learn), with a comment on its line or the one above."""
+    modules = architecture.project_modules()
+    silent = sorted(f"{modules[e.source].relative_to(REPO)}:{e.line}"
+                    for e in architecture.import_graph() if e.local and not e.commented)
+    assert silent == []
+
+
+def test_the_cycle_finder_finds_cycles():
+    edge = architecture.Import
+    found = architecture.cycles([edge("a", "b", 1, False, False), edge("b", "c", 1, True, False),
+                                 edge("c", "a", 1, False, False), edge("c", "d", 1, False, False)])
+    assert found == [["a", "b", "c"]]

@@ -20,7 +20,7 @@ from compiler.errors import InvalidInput
 from compiler.load.schema import load_schema, number_schema
 from compiler.placement import numbers as N
 from compiler.placement.faas import faas_response_time
-from compiler.placement.milp import _Builder, _run, _solver, solve_milp
+from compiler.placement.milp import _MilpBuilder, _run, _solver, solve_milp
 from compiler.placement.performance import DEFAULT, evaluate
 from compiler.placement.solve import solve
 from compiler.placement.system import (
@@ -234,7 +234,7 @@ def test_numbers_within_their_ranges_never_crash_a_solver(data):
             assert check.feasible and math.isfinite(check.cost) and check.cost >= 0
     if heuristic.feasible and exact.status == "optimal":
         # HiGHS's tolerance (1e-6) applies in the scaled objective's units (milp.LARGEST_COST)
-        scale = _Builder(system, DEFAULT).cost_scale
+        scale = _MilpBuilder(system, DEFAULT).cost_scale
         assert exact.cost <= heuristic.cost * (1 + 1e-6) + 1e-6 * scale
     if exact.status == "infeasible":
         assert not heuristic.feasible
