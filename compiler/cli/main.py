@@ -82,7 +82,7 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
     except typer.Exit as done:
         return done.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        print("interrupted", file=sys.stderr)
+        console.note("interrupted")
         return EXIT_INTERRUPTED
     except InvalidInput as invalid:
         if debug:
@@ -92,7 +92,7 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
     except AisprintError as error:
         if debug:
             raise
-        print(f"error: {error}", file=sys.stderr)
+        console.failure(f"error: {error}")
         return error.exit_code
     except Exception as error:  # noqa: BLE001 - the one place that maps the rest to exit codes
         if _is_click_error(error):  # a usage error: click's exit code 2 is our 64
@@ -101,9 +101,9 @@ def run(typer_app: typer.Typer, argv: Sequence[str] | None = None, prog: str = "
         if debug:
             raise
         # scrubbed: an unexpected error may quote a credential
-        print(f"internal error: {type(error).__name__}: {scrub(str(error))}\n"
-              "This is a bug in aisprint-gitops. Run again with AISPRINT_DEBUG=1 for the "
-              "traceback and include it in your report.", file=sys.stderr)
+        console.failure(f"internal error: {type(error).__name__}: {scrub(str(error))}\n"
+                        "This is a bug in aisprint-gitops. Run again with AISPRINT_DEBUG=1 for "
+                        "the traceback and include it in your report.")
         return EXIT_INTERNAL
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, ClassVar
 
-from compiler.console.diagnostics import render_diagnostics, render_warnings
+from compiler.console.diagnostics import render_diagnostics, render_warnings, workflow_error
 
 if TYPE_CHECKING:
     from compiler.diagnostics import Diagnostic
@@ -159,6 +159,14 @@ class Console:
         else:
             self.err.write(render_warnings(found))
             self.err.flush()
+
+    def failure(self, message: str) -> None:
+        """Why a run failed, when it is not a finding in a file (a git, network or internal
+        error): stderr, and in the github format an ``::error::`` annotation on stdout too,
+        so the job's summary shows it."""
+        print(message, file=self.err, flush=True)
+        if self.format is Format.github:
+            self.write(workflow_error(message))
 
     def note(self, message: str) -> None:
         """Progress and notes for people: stderr, so stdout stays machine-readable."""

@@ -60,6 +60,12 @@ def render_diagnostics(found: Sequence[Diagnostic], fmt: str, *, subject: str = 
     return render_text(found, colour=colour, subject=subject)
 
 
+def workflow_error(message: str) -> str:
+    """``message`` as a GitHub workflow ``::error::`` command (one line, whatever it holds)."""
+    escaped = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return f"::error::{escaped}\n"
+
+
 def render_warnings(found: Sequence[Diagnostic], *, github: bool = False) -> str:
     """Warnings beside a result, one line each (no verdict: the result says how it went)."""
     if github:

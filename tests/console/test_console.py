@@ -152,6 +152,16 @@ def test_notes_go_to_stderr_and_results_to_stdout():
     assert json.loads(out.getvalue()) == {"deleted": "infras.yaml"}
 
 
+def test_a_failure_is_said_on_stderr_and_annotated_for_github():
+    shown, out, err = console()
+    shown.failure("error: git push was refused")
+    assert err.getvalue() == "error: git push was refused\n" and out.getvalue() == ""
+    shown, out, err = console(Format.github)
+    shown.failure("internal error: KeyError: 'x'\nThis is a bug (100%)")
+    assert err.getvalue() == "internal error: KeyError: 'x'\nThis is a bug (100%)\n"
+    assert out.getvalue() == "::error::internal error: KeyError: 'x'%0AThis is a bug (100%25)\n"
+
+
 def test_colour_only_on_a_terminal_in_text_and_never_with_no_color(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("CI", raising=False)
