@@ -173,7 +173,7 @@ def check_templates(tree: CompiledTree) -> tuple[Diagnostic, ...]:
     if not templates:
         return ()
     if tools.custom_types is None:
-        return (skipped("TOSCA not checked: IM's custom_types.yaml was not found",
+        return (skipped("TOSCA templates not checked: IM's custom_types.yaml was not found",
                         "pass --tosca-types PATH or set AISPRINT_TOSCA_TYPES"),)
     found = [rejected(path, problem) for path, data in templates.items()
              for problem in tosca_parser_problems(data, tools.custom_types)]

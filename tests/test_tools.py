@@ -141,7 +141,7 @@ def test_compile_check_outside_any_project_says_what_to_pass(prepared_examples, 
 
     code, said = check()
     assert code == 0, said
-    assert "TOSCA not checked" in said and "--tosca-types" in said
+    assert "TOSCA templates not checked" in said and "--tosca-types" in said
     assert "Helm charts not checked" in said and "--install-helm" in said
     missing = tmp_path / "no-types.yaml"
     code, said = check("--tosca-types", str(missing))

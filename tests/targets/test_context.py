@@ -45,7 +45,8 @@ def test_what_every_emitter_writes_for_it_passes_every_target_s_check():
     files.update({f"aisprint/designs/{unit.component}/{unit.design}/script.sh":
                   f"#!/bin/sh\ncd /opt/{unit.name}\nexec python main.py\n".encode()
                   for view in (ctx.BASE, ctx.OPTIMAL) for unit in view.units})
-    custom_types = find_custom_types(SHARED / "tosca-types")
+    types = SHARED / "tosca-types"  # a clone without ../shared checks all but the TOSCA
+    custom_types = find_custom_types(types) if types.is_dir() else None
     report = check_artifacts(files, CheckTools(custom_types=custom_types))
     assert report.rejected == ()
     skipped = {d.message.split(":")[0] for d in report.skipped}

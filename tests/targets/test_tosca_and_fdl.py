@@ -8,11 +8,10 @@ import pytest
 import yaml
 
 from compiler.compile import build
-from compiler.tools import find_custom_types
 from compiler.verify import check_artifacts
 from targets.check import CheckTools
 from targets.tosca_check import tosca_parser_problems
-from tests.conftest import SHARED
+from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,7 @@ def artifacts(prepared_examples):
 
 @pytest.fixture(scope="module")
 def custom_types():
-    found = find_custom_types(SHARED / "tosca-types")
-    if found is None:
-        pytest.skip("needs ../shared/tosca-types/custom_types.yaml")
-    return found
+    return shared_path("tosca-types", "custom_types.yaml")
 
 
 @pytest.mark.integration
