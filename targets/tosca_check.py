@@ -105,7 +105,7 @@ def localise_imports(text: bytes | str, custom_types: Path) -> str:
 
 def tosca_parser_problems(text: bytes | str, custom_types: Path) -> list[str]:
     """What tosca-parser finds wrong with one template (empty when it is valid)."""
-    # deferred: tosca-parser is slow to import and only this check needs it
+    # deferred: tosca-parser takes ~0.3 s to import and only this check needs it
     from toscaparser.tosca_template import ToscaTemplate
 
     try:
@@ -149,8 +149,13 @@ def translate(templates: dict[str, bytes], *, python: Path, custom_types: Path,
                 file.write_bytes(data)  # IM says what is wrong with it
             files[str(file)] = name
         # cwd: IM's requests-cache creates tosca_cache.sqlite in the working directory
-        done = subprocess.run([str(python), "-c", IM_TRANSLATOR, str(artifacts or ""), *files],
-                              cwd=tmp, capture_output=True, text=True, timeout=timeout)
+        try:
+            done = subprocess.run([str(python), "-c", IM_TRANSLATOR, str(artifacts or ""),
+                                   *files], cwd=tmp, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {name: Translation(name, False, f"IM's checker did not finish within "
+                                                   f"{timeout:g} s") for name in templates}
         if done.returncode != 0:
             tail = " ".join(done.stderr.strip().splitlines()[-3:])
             return {name: Translation(name, False, f"IM's checker failed: {tail}")

@@ -104,3 +104,12 @@ def test_localise_imports_rewrites_only_the_custom_types_url(tmp_path):
                                 "plain.yaml"]
     assert list(local) == ["tosca_definitions_version", "imports", "topology_template"]
     assert localise_imports("- a list\n", types) == "- a list\n"  # its consumer rejects it
+
+
+@pytest.mark.integration
+def test_an_im_that_does_not_finish_is_a_failed_translation_not_a_crash(im_python, custom_types,
+                                                                       toscas):
+    name = next(iter(toscas))
+    (result,) = translate({name: toscas[name]}, python=im_python, custom_types=custom_types,
+                          timeout=0.01).values()
+    assert not result.ok and "did not finish within 0.01 s" in result.error
