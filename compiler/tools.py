@@ -93,7 +93,7 @@ def find_custom_types(explicit: str | os.PathLike[str] | None = None, *,
         if given:
             found = _custom_types_in(Path(given))
             if found is None:
-                raise _not_usable(str(given), source, "IM's custom_types.yaml nor a folder "
+                raise _not_usable(str(given), source, "IM's custom_types.yaml or a folder "
                                   "holding it", f"give {source} the path of IM's "
                                   "custom_types.yaml (from github.com/grycap/tosca)")
             return found
