@@ -62,6 +62,8 @@ def dump_yaml(data) -> bytes:
 
 
 def _registry() -> dict[str, Emitter]:
+    # deferred: every target module imports EmitContext from this package, so they load
+    # once it is defined
     from targets import ams, deployment_folders, docker, helm, oscar_fdl, scone, tosca
 
     return {"deployments": deployment_folders.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,

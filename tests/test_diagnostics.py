@@ -1,15 +1,7 @@
 import json
 
-from compiler.diagnostics import (
-    CODES,
-    Location,
-    Severity,
-    codes_markdown,
-    diagnostic,
-    render_github,
-    render_json,
-    render_text,
-)
+from compiler.console.diagnostics import render_github, render_json, render_text
+from compiler.diagnostics import CODES, Location, Severity, codes_markdown, diagnostic
 from tests.conftest import REPO
 
 

@@ -30,7 +30,7 @@ import yaml
 from compiler.cli.main import app as aisprint_app
 from compiler.cli.main import run
 from compiler.cli.toscarizer import app as toscarizer_app
-from compiler.diagnostics import render_text
+from compiler.console.diagnostics import render_text
 from compiler.errors import InvalidInput
 from compiler.secrets import REDACTED, auth_secrets, credential_shape, scrub
 from tests.conftest import copy_example, shared_path

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from compiler import __version__
+
 PRODUCER = "aisprint-gitops"
 METADATA_KEY = "aisprint.partition"
 DEFAULT_MAX_BOUNDARY = 8
@@ -564,8 +566,6 @@ def split(model, cut: Cut, *, cut_number: int = 1, source: str = "",
     """The two halves of ``model`` at ``cut`` as ModelProtos (deterministic)."""
     import onnx
     from onnx import shape_inference
-
-    from compiler import __version__
 
     if inferred is None:
         inferred = shape_inference.infer_shapes(model, data_prop=True)

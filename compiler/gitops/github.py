@@ -41,6 +41,7 @@ from compiler.gitops.plan import (
     Side,
     UnitPlacement,
 )
+from compiler.load.schema import load_schema
 
 API_VERSION = "2022-11-28"
 MARKER = "<!-- aisprint-plan -->"  # the first line of every plan comment: how ours are found
@@ -379,8 +380,6 @@ def untrusted_plan(data: bytes, source: str) -> Plan:
     """A Plan from bytes a pull request's job produced: valid UTF-8 JSON (no NaN or
     Infinity), valid against plan.schema.json, every name and diff neutralised."""
     from jsonschema import Draft202012Validator
-
-    from compiler.validate.schema import load_schema
 
     hint = f"the plan must be `aisprint plan --save` output ({source} is not rendered)"
     try:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.gitops.lock import WriteLock
 from compiler.layout import MANIFEST, OWNED, ancestors, join
 from compiler.write import failing_as, fsync_dir, unsafe, write_failure, write_file
 
@@ -218,8 +219,6 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
 
     The staging area is ``out/.aisprint-write`` (same filesystem); an interrupted write is
     completed or undone by the next one."""
-    from compiler.gitops.lock import WriteLock
-
     out = Path(out)
     what = f"the compiled tree into {out}"
     if out.exists() and not out.is_dir():
@@ -243,8 +242,6 @@ def write_folder(out: Path, artifacts: Mapping[str, bytes], owned: tuple[str, ..
 
 def recover_folder(out: Path) -> str | None:
     """Take the lock and finish or undo an interrupted ``write_folder`` of ``out``."""
-    from compiler.gitops.lock import WriteLock
-
     check_folders(Path(out), folders=(WORK,), files=(WORK_LOCK,))
     with WriteLock(Path(out) / WORK_LOCK, f"the folder {out}"):
         return recover(Path(out), Path(out) / WORK, OWNED)

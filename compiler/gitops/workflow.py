@@ -41,12 +41,12 @@ from compiler.gitops.plan import (
     manifest_of,
     qos_rows,
 )
-from compiler.gitops.summary import plan_json
+from compiler.gitops.summary import cost_text, plan_json, qos_text
 from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
+from compiler.load.schema import load_schema
 from compiler.manifest import sha256
 from compiler.placement.performance import evaluate
 from compiler.placement.production import placement_from_production
-from compiler.validate.schema import load_schema
 from compiler.workspace import Workspace
 from compiler.write import failing_as, write_atomically
 
@@ -311,8 +311,6 @@ def _no_constant(name: str):
 
 
 def commit_summary(plan_value: Plan) -> list[str]:
-    from compiler.gitops.summary import cost_text, qos_text
-
     lines = [f"Placement cost: {cost_text(plan_value)}", f"QoS: {qos_text(plan_value)}"]
     for p in plan_value.moved():
         b, a = p.before, p.after

@@ -20,6 +20,7 @@ from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
 from compiler.load import annotations as ann
 from compiler.load import common_config as cc
 from compiler.load import files
+from compiler.load.oscarp import load_performance
 from compiler.load.schema import INPUT_FILES, validate_document
 from compiler.load.yamlpos import YamlDocument, read_yaml
 from compiler.model import (
@@ -178,8 +179,6 @@ def load_application(app: str | os.PathLike[str] | files.Listing) -> LoadedAppli
         parts["physical_nodes"] = cc.build_physical_nodes(valid["physical_nodes"])
     if "space4ai_d" in valid:
         parts["space4aid"] = cc.build_space4aid(valid["space4ai_d"])
-
-    from compiler.load.oscarp import load_performance
 
     parts["performance"], found = load_performance(source)
     diags += found

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
 from compiler.load import files
+from compiler.load.learnt import onnx_path
 from compiler.load.schema import validate_document
 from compiler.load.yamlpos import YamlDocument, parse_yaml, read_yaml
 
@@ -79,8 +80,6 @@ def load_performance(app_dir: files.Root
 def _regressor_files(root: files.Root, doc: YamlDocument) -> Iterator[Diagnostic]:
     """A learnt model's ONNX regressor is read by the placement: it must be a file of the
     application (the input boundary's rules), named by a relative path that stays inside."""
-    from compiler.load.learnt import onnx_path
-
     for component, units in doc.data.items():
         for unit, resources in (units if isinstance(units, dict) else {}).items():
             for resource, entry in (resources if isinstance(resources, dict) else {}).items():

@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler.errors import AisprintError
 from compiler.placement.performance import Evaluation
-from compiler.placement.system import Placement, System
+from compiler.placement.system import Placement, System, Tier
 
 
 def placement_from_solution(system: System, data: dict[str, Any]) -> Placement:
@@ -93,8 +93,6 @@ def dumps_solution(data: dict) -> str:
 
 def system_json(system: System) -> dict:
     """A ``System`` in the SPACE4AI-D system JSON format (the inverse of ``load_system``)."""
-    from compiler.placement.system import Tier
-
     def resources_of(tier: Tier) -> dict:
         out: dict[str, Any] = {}
         for layer in system.layers:

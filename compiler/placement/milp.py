@@ -40,6 +40,7 @@ import pulp
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
 from compiler.placement.faas import faas_response_time
+from compiler.placement.heuristics import shrink_replicas
 from compiler.placement.numbers import check_system
 from compiler.placement.performance import (
     DEFAULT,
@@ -631,8 +632,6 @@ def _dual_bound(builder: _MilpBuilder, backend: str) -> float | None:
 def _repair(system: System, placement: Placement, conventions: Conventions
             ) -> tuple[Placement, Evaluation] | None:
     """Most replicas on every used edge/VM resource, then as few as the evaluator allows."""
-    from compiler.placement.heuristics import shrink_replicas
-
     widest = Placement(placement.deployments, placement.resources,
                        {r: system.resource(r).number for r in placement.replicas})
     repaired, ev = shrink_replicas(system, widest, conventions)

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
 from compiler.load import files
+from compiler.load.schema import validate_document
 from compiler.load.yamlpos import YamlDocument, parse_yaml
 from compiler.placement.system import (
     Component,
@@ -67,8 +68,6 @@ def _located(file: str, text: str | None, data) -> YamlDocument:
 
 def system_from_json(data: dict, *, file: str = "<system>", text: str | None = None,
                      arrival_rate: float | None = None) -> System:
-    from compiler.load.schema import validate_document
-
     doc = YamlDocument(file, data, {}, {})
     problems = validate_document(doc, SCHEMA)
     located: list[YamlDocument] = []  # parsed for positions only when something is wrong

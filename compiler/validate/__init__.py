@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from compiler.diagnostics import Diagnostic, Severity, has_errors, sort_key
 from compiler.load.application import LoadedApplication, load_application
 from compiler.model import Application
+from compiler.validate.checks import run_checks
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,6 @@ class ValidationReport:
 
 def validate_application(app_dir: str | os.PathLike[str]) -> ValidationReport:
     """Load an application folder and check it; never raises on bad input."""
-    from compiler.validate.checks import run_checks
-
     loaded = load_application(app_dir)
     found = list(loaded.diagnostics) + run_checks(loaded)
     unique = sorted(dict.fromkeys(found), key=sort_key)
