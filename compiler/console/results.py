@@ -46,6 +46,17 @@ def columns(rows: Sequence[Sequence[str]], *, rule: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows as a markdown table; a cell's own ``|`` and line breaks cannot break the table."""
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True)
 class Outcome(View):
     """A one-line outcome (a file written, infrastructures deleted) and its JSON document."""
@@ -189,27 +200,49 @@ class Placed(View):
             doc["max_lambda_binding"] = list(self.outcome.max_load.binding)
         return doc
 
-    def text(self, colour: bool = False) -> str:
-        doc = self.to_json()
+    @staticmethod
+    def _headline(doc: dict) -> str:
         if not doc["feasible"]:
-            lines = [f"✗ no feasible placement ({doc['status']}) for Λ = {doc['lambda']:g}"]
-            return "\n".join(lines + [f"  - {line}" for line in doc["explanation"]]) + "\n"
+            return f"✗ no feasible placement ({doc['status']}) for Λ = {doc['lambda']:g}"
         gap = doc["optimality_gap"]
         proof = "proven optimal" if doc["status"] == "optimal" else (
             f"gap {gap:.2%}" if gap is not None else "optimality not proven")
-        lines = [f"✓ cost {doc['total_cost']:.6g} at Λ = {doc['lambda']:g} ({proof}; "
-                 f"{doc['method']}, {doc['solve_seconds']:.2f} s)"]
+        return (f"✓ cost {doc['total_cost']:.6g} at Λ = {doc['lambda']:g} ({proof}; "
+                f"{doc['method']}, {doc['solve_seconds']:.2f} s)")
+
+    @staticmethod
+    def _where(doc: dict, spec: dict) -> str:
+        return ", ".join(f"{p} → {r}" + (f" ×{doc['replicas'][r]}" if r in doc["replicas"]
+                                         else "") for p, r in spec["partitions"].items())
+
+    def text(self, colour: bool = False) -> str:
+        doc = self.to_json()
+        lines = [self._headline(doc)]
+        if not doc["feasible"]:
+            return "\n".join(lines + [f"  - {line}" for line in doc["explanation"]]) + "\n"
         width = max(len(c) for c in doc["placement"])
         for component, spec in doc["placement"].items():
-            where = ", ".join(f"{p} → {r}" + (f" ×{doc['replicas'][r]}"
-                                              if r in doc["replicas"] else "")
-                              for p, r in spec["partitions"].items())
-            lines.append(f"  {component:<{width}}  [{spec['deployment']}] {where}")
+            lines.append(f"  {component:<{width}}  [{spec['deployment']}] "
+                         f"{self._where(doc, spec)}")
         if "max_lambda" in doc:
             lines.append(f"  sustains up to Λ = {doc['max_lambda']:.6g} before: "
                          + "; ".join(doc["max_lambda_binding"][:2]))
         lines += [f"  wrote {path}" for path in doc["written"]]
         return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        doc = self.to_json()
+        parts = [f"**{self._headline(doc)}**\n"]
+        if not doc["feasible"]:
+            parts += [f"- {line}\n" for line in doc["explanation"]]
+            return "".join(parts)
+        parts.append("\n" + md_table(("component", "deployment", "partition → resource"), [
+            (f"`{c}`", spec["deployment"], self._where(doc, spec))
+            for c, spec in doc["placement"].items()]))
+        if "max_lambda" in doc:
+            parts.append(f"\nSustains up to Λ = {doc['max_lambda']:.6g} before: "
+                         + "; ".join(doc["max_lambda_binding"][:2]) + "\n")
+        return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -290,16 +323,27 @@ class Designed(View):
         lines = [f"{c.component}: {c.model}: {c.valid} valid cut(s) of {c.candidates} examined "
                  f"in {c.analyse_seconds:.2f} s, {len(c.chosen)} kept "
                  f"(written in {c.write_seconds:.2f} s)" for c in self.report.components]
-        header = ("component", "cut", "after node", "boundary tensors", "boundary MB",
-                  "input MB", "FLOPs half 1 / half 2")
-        rows = [(r["component"], str(r["cut"]), r["after"],
+        return ("\n".join(lines) + "\n" + _table(self.HEADER, self._cells(), "chosen cuts", colour)
+                + tail)
+
+    HEADER: ClassVar[tuple[str, ...]] = (
+        "component", "cut", "after node", "boundary tensors", "boundary MB", "input MB",
+        "FLOPs half 1 / half 2")
+
+    def _cells(self) -> list[tuple[str, ...]]:
+        return [(r["component"], str(r["cut"]), r["after"],
                  ", ".join(r["boundary_tensors"]) if len(r["boundary_tensors"]) <= 3
                  else f"{len(r['boundary_tensors'])} tensors",
                  f"{r['boundary_mb']:.3f}", f"{r['input_mb']:.3f}",
                  f"{100 * r['first_half_flops_share']:.0f}% / "
                  f"{100 - 100 * r['first_half_flops_share']:.0f}%")
                 for r in self.rows()]
-        return "\n".join(lines) + "\n" + _table(header, rows, "chosen cuts", colour) + tail
+
+    def markdown(self) -> str:
+        listed = f"Designs listed in `{self.report.partitions_file}`.\n"
+        if not self.report.components:
+            return "No partitionable_model component: nothing to partition.\n\n" + listed
+        return md_table(self.HEADER, self._cells()) + "\n" + listed
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str,
@@ -354,9 +398,12 @@ class Profiled(View):
                 "written": [str(p) for p in result.written],
                 "warnings": [d.to_json() for d in result.warnings]}
 
-    def text(self, colour: bool = False) -> str:
-        doc = self.to_json()
-        rows = [("unit", "resource", "cores", "mean s/req", "demand s", "regressor", "MAPE")]
+    HEADER: ClassVar[tuple[str, ...]] = (
+        "unit", "resource", "cores", "mean s/req", "demand s", "regressor", "MAPE")
+
+    @staticmethod
+    def _cells(doc: dict) -> list[tuple[str, ...]]:
+        rows = []
         for unit in doc["units"]:
             measured = {(c["parallelism"], c["cores"]): c["mean_runtime"]
                         for c in unit["configurations"]}
@@ -367,9 +414,20 @@ class Profiled(View):
             for name, spec in unit["resources"].items():
                 rows.append((unit["unit"], name, f"{spec['cores']:g}", "",
                              f"{spec['demand']:.4f}", unit["regressor"], mape))
-        return columns(rows, rule=True) + (
-            f"campaign {doc['campaign']}: {len(doc['units'])} unit(s) profiled in "
-            f"{doc['seconds']:.1f} s on {doc['cpus']} CPU(s)\n")
+        return rows
+
+    @staticmethod
+    def _tail(doc: dict) -> str:
+        return (f"campaign {doc['campaign']}: {len(doc['units'])} unit(s) profiled in "
+                f"{doc['seconds']:.1f} s on {doc['cpus']} CPU(s)\n")
+
+    def text(self, colour: bool = False) -> str:
+        doc = self.to_json()
+        return columns([self.HEADER, *self._cells(doc)], rule=True) + self._tail(doc)
+
+    def markdown(self) -> str:
+        doc = self.to_json()
+        return md_table(self.HEADER, self._cells(doc)) + "\n" + self._tail(doc)
 
 
 # ----------------------------------------------------------------------------- reconcile
@@ -410,8 +468,7 @@ class Schemas(View):
         return {"schemas": [{"name": n, "title": t} for n, t in self.schemas]}
 
     def markdown(self) -> str:
-        return "| schema | title |\n|---|---|\n" + "".join(
-            f"| `{n}` | {t} |\n" for n, t in self.schemas)
+        return md_table(("schema", "title"), [(f"`{n}`", t) for n, t in self.schemas])
 
 
 @dataclass(frozen=True)
@@ -439,6 +496,10 @@ class Infrastructures(View):
 
     def to_json(self) -> dict:
         return {name: dict(entry) for name, entry in self.states.items()}
+
+    def markdown(self) -> str:
+        return md_table(("infrastructure", "state", "url"), [
+            (f"`{name}`", entry["state"], entry["url"]) for name, entry in self.states.items()])
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from compiler.console.results import (
     Checked,
     Committed,
     CompiledInto,
+    Designed,
     Evaluated,
     Infrastructures,
     Outcome,
@@ -26,8 +27,10 @@ from compiler.console.results import (
     Schemas,
     Written,
     columns,
+    md_table,
     timings_table,
 )
+from compiler.design.steps import design_annotations, design_partitions
 from compiler.diagnostics import Location, diagnostic
 from compiler.gitops.plan import Side, make_plan
 from compiler.gitops.repo import WriteResult
@@ -300,6 +303,11 @@ def test_a_placement_and_an_evaluation():
     assert list(doc)[:4] == ["schema_version", "input", "lambda", "mode"]  # in reading order
     assert doc["input"] == "system.json" and doc["feasible"] is True
     assert set(doc["placement"]) == {c.name for c in outcome.system.components}
+    table = rendered(placed, Format.markdown)[0].splitlines()
+    assert table[0].startswith("**✓ cost ") and table[2] == (
+        "| component | deployment | partition → resource |")
+    rows = [line for line in table[4:] if line.startswith("| `")]
+    assert len(rows) == len(outcome.system.components)
     _, _, evaluation = evaluate_solution_file(INSTANCE, SOLUTION)
     verdict = Evaluated(str(INSTANCE), str(SOLUTION), 1.8, evaluation)
     assert rendered(verdict, Format.text)[0].startswith(
@@ -307,6 +315,24 @@ def test_a_placement_and_an_evaluation():
     doc = json.loads(rendered(verdict, Format.json)[0])
     assert doc["feasible"] is True and doc["violations"] == []
     assert set(doc["path_response_times"]) == set(evaluation.path_times)
+
+
+def test_a_design_shown_as_talk_in_text_and_as_a_table_in_markdown(prepared_examples, tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(prepared_examples["mask_detection"], app, symlinks=True)
+    view = Designed(design_annotations(app), design_partitions(app, max_boundary_tensors=2))
+    cuts = view.rows()
+    assert cuts and all(len(c["boundary_tensors"]) <= 2 for c in cuts)
+    out, err = rendered(view, Format.text)
+    assert out == ""  # the result is the files: the report is talk, on stderr
+    assert "boundary MB" in err and err.endswith(f"designs listed in "
+                                                 f"{view.report.partitions_file}\n")
+    lines = rendered(view, Format.markdown)[0].splitlines()
+    assert lines[0] == ("| component | cut | after node | boundary tensors | boundary MB | "
+                        "input MB | FLOPs half 1 / half 2 |")
+    assert len([line for line in lines[2:] if line.startswith("| ")]) == len(cuts)
+    doc = json.loads(rendered(view, Format.json)[0])
+    assert doc["cuts"] == cuts and doc["annotations"].endswith("annotations.yaml")
 
 
 def test_a_reconcile_cycle_is_one_line_in_every_format():
@@ -339,6 +365,10 @@ def test_the_small_views():
     outputs = Outputs({"layer1": {"endpoint": "https://oscar"}})
     assert rendered(outputs, Format.text)[0] == "layer1:\n  endpoint: https://oscar\n"
     assert columns([("a", "bb"), ("ccc", "d")], rule=True) == "a    bb\n---  --\nccc  d\n"
+    assert md_table(("a", "b"), [("x|y", "line\nbreak")]) == (
+        "| a | b |\n|---|---|\n| x\\|y | line break |\n")
+    assert rendered(infras, Format.markdown)[0].splitlines()[2] == (
+        "| `layer1` | configured | http://im/infrastructures/1 |")
 
 
 # ----------------------------------------------------------------------------- verbs
