@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from compiler.api import build, commit_deployment
+from compiler import api  # its names load when a verb runs (start-up time)
 from compiler.cli.output import Console, Format, console, output_option
 from compiler.console.results import Checked, Committed, CompiledInto, timings_table
 from compiler.gitops.folder import stale_files, write_tree
@@ -80,7 +80,7 @@ def compile_(
         prefix = safe_prefix(prefix)
         check_folders(Path(repo), prefix)  # the prefix's folders too, not only out's own
         out_dir = str(Path(repo) / prefix)
-    result = build(app_dir, mode=mode, time_limit=time_limit,
+    result = api.build(app_dir, mode=mode, time_limit=time_limit,
                    targets=tuple(target) if target else None,
                    max_deployments=None if max_deployments == "all" else int(max_deployments))
     out.warnings(result.warnings)
@@ -108,7 +108,7 @@ def compile_(
 def _commit_to_repo(out: Console, app_dir: str, *, repo: str, branch: str | None, prefix: str,
                     plan_file: str | None, push: str | None, author: str | None,
                     committer: str | None, mode: str, time_limit: float | None) -> None:
-    result, plan = commit_deployment(
+    result, plan = api.commit_deployment(
         app_dir, repo=repo, branch=branch, prefix=prefix, plan_file=plan_file,
         author=Identity.parse(author) if author else None,
         committer=Identity.parse(committer) if committer else None,

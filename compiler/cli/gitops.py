@@ -7,15 +7,12 @@ from pathlib import Path
 
 import typer
 
-from compiler.api import diff as diff_revisions
-from compiler.api import plan as make_plan
-from compiler.api import write_atomically
+from compiler import api  # its names load when a verb runs (start-up time)
 from compiler.cli.output import NO_COLOR, Console, Format, console, output_option
 from compiler.console.plan import PlanHeadline, PlanView, markdown_comments, render_markdown
 from compiler.diagnostics import diagnostic
 from compiler.gitops import github
 from compiler.gitops.summary import plan_json
-from compiler.gitops.workflow import save_plan
 
 EXIT_CHANGES = 2
 PLAN_OUTPUT = output_option("text (terminal) | markdown | json | github (plain text).")
@@ -84,9 +81,12 @@ def plan(
     """
     out = console(ctx, output, no_color=no_color)
     with out.status("planning: compiling and comparing…"):
-        value = make_plan(app_dir, rev=rev, against=against, repo=repo, branch=branch,
+        value = api.plan(app_dir, rev=rev, against=against, repo=repo, branch=branch,
                      prefix=prefix, mode=mode, time_limit=time_limit, recompile=recompile)
     if save:
+        # deferred: the workflow loads the compiler and the placement (start-up time)
+        from compiler.gitops.workflow import save_plan
+
         save_plan(value, save)
     _show(out, value, diffs=not no_diff, comments_dir=comments)
     return _exit(value, detailed_exitcode)
@@ -118,7 +118,7 @@ def diff(
       aisprint diff v1 v2 --repo ../deploy -o markdown --app examples/mask_detection
     """
     out = console(ctx, output, no_color=no_color)
-    value = diff_revisions(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
+    value = api.diff(rev1, rev2, repo=repo, prefix=prefix, app_dir=app_dir)
     _show(out, value, diffs=not no_diff, comments_dir=comments)
     return _exit(value, detailed_exitcode)
 
@@ -162,13 +162,13 @@ def pr_plan(
         raise github._fail("no pull request to plan: GITHUB_EVENT_PATH is not a pull_request "
                            "event, and neither --against nor --repo is given",
                            "run on `pull_request`, or say what to compare with")
-    value = make_plan(app_dir, repo=repo, branch=branch, prefix=prefix,
+    value = api.plan(app_dir, repo=repo, branch=branch, prefix=prefix,
                       against=against if (against or repo) else pr.base_sha)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     markdown = render_markdown(value)
-    write_atomically(folder / github.PLAN_FILE, plan_json(value))
-    write_atomically(folder / github.MARKDOWN_FILE, markdown)
+    api.write_atomically(folder / github.PLAN_FILE, plan_json(value))
+    api.write_atomically(folder / github.MARKDOWN_FILE, markdown)
     github.write_job_summary(markdown)
     console(ctx).show(PlanHeadline(value, tail=f"; plan written to {folder}"))
     return _exit(value, detailed_exitcode)
@@ -259,7 +259,7 @@ def pr_comment(
         if plan_file:
             value = github.untrusted_plan(github.read_plan_file(plan_file), str(plan_file))
         else:
-            value = make_plan(app_dir, repo=repo, branch=branch, prefix=prefix,
+            value = api.plan(app_dir, repo=repo, branch=branch, prefix=prefix,
                               against=against if (against or repo) else pr.base_sha)
         gh = client()
     done = github.sync_comments(gh, pr, markdown_comments(value, max_comments=max_comments),

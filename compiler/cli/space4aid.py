@@ -17,9 +17,6 @@ from compiler import api
 from compiler.cli.output import Format, console, output_option
 from compiler.console.results import Evaluated, Placed
 from compiler.errors import UsageError
-from compiler.placement.interop import dumps_solution, solution_json
-from compiler.placement.maxload import max_load
-from compiler.placement.performance import Conventions
 
 
 def space4aid(
@@ -63,6 +60,9 @@ def space4aid(
     if mode not in ("fast", "exact", "heuristic"):
         raise UsageError(f"--mode must be fast, exact or heuristic, not {mode!r}")
     try:
+        # deferred: numpy and PuLP load only when a placement runs (start-up time)
+        from compiler.placement.performance import Conventions
+
         conventions = Conventions(faas_rate=faas_rate, transfer_bits=transfer_bits)
     except ValueError as exc:
         raise UsageError(f"--faas-rate: {exc}") from None
@@ -90,6 +90,10 @@ def space4aid(
             source = target
             out.warnings(outcome.warnings)
     result = outcome.result
+    # deferred: numpy and PuLP load only when a placement runs (start-up time)
+    from compiler.placement.interop import dumps_solution, solution_json
+    from compiler.placement.maxload import max_load
+
     if with_max_load and result.feasible:
         outcome = replace(outcome, max_load=max_load(outcome.system, result.placement,
                                                      conventions))

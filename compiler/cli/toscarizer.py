@@ -23,7 +23,9 @@ from compiler.cli.main import run
 from compiler.cli.output import console, reflow_help
 from compiler.console.results import Outcome, Written
 from compiler.errors import AisprintError, UsageError
-from compiler.workspace import Workspace
+from compiler.layout import BASE_DEPLOYMENT, CONTAINERS, DESIGNS, OPTIMAL_DEPLOYMENT
+from compiler.layout import deployment as deployment_folder
+from compiler.layout import design as design_folder
 from targets.docker import images as design_images
 
 app = typer.Typer(
@@ -52,9 +54,9 @@ def _write(ctx: typer.Context, application_dir: str, base: bool, optimal: bool, 
            folder: str) -> None:
     if base == optimal:
         raise UsageError("choose one of --base or --optimal")
-    deployment = "base" if base else "optimal_deployment"
+    deployment = BASE_DEPLOYMENT if base else OPTIMAL_DEPLOYMENT
     result = api.build(application_dir, targets=(target,))
-    prefix = f"aisprint/deployments/{deployment}/{folder}/"
+    prefix = f"{deployment_folder(deployment)}/{folder}/"
     written = []
     for rel, data in result.artifacts.items():
         if rel.startswith(prefix):
@@ -111,11 +113,14 @@ def docker(
     aisprint/designs/containers.yaml. Needs a Docker engine (DOCKER_HOST) unless --dry-run.
     """
     out = console(ctx)
+    # deferred: the workspace loads the placement (numpy, PuLP): start-up time
+    from compiler.workspace import Workspace
+
     workspace = Workspace.from_folder(application_dir)
     result = api.build(workspace, targets=("docker",))
     root = Path(application_dir)
     for rel, data in result.artifacts.items():
-        if rel.startswith("aisprint/designs/"):
+        if rel.startswith(DESIGNS + "/"):
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -126,7 +131,7 @@ def docker(
     contexts = []
     for component, design, _, archs, on_faas in design_images(
             app_model, workspace.cuts):
-        context = root / "aisprint" / "designs" / component / design
+        context = root / design_folder(component, design)
         builds = [(arch, "Dockerfile", "") for arch in archs]
         if on_faas:  # AWS Lambda runs amd64 images built from Dockerfile.aws
             builds.append(("amd64", "Dockerfile.aws", "_aws"))
@@ -149,11 +154,11 @@ def docker(
             client.images.build(path=str(context), tag=tag, platform=f"linux/{arch}", pull=True,
                                 dockerfile=dockerfile)
             client.images.push(tag)
-    api.write_atomically(root / "aisprint" / "designs" / "containers.yaml", yaml.safe_dump(
+    api.write_atomically(root / CONTAINERS, yaml.safe_dump(
         {"components": {c: {"docker_images": tags} for c, tags in images.items()}},
         sort_keys=False), inside=root)
     state = "listed (dry run)" if dry_run else "built and pushed"
-    listing = root / "aisprint/designs/containers.yaml"
+    listing = root / CONTAINERS
     out.show(Outcome(f"{len(contexts)} image(s) {state}: {listing}",
                      {"images": images, "containers": str(listing), "pushed": not dry_run}))
 
