@@ -23,6 +23,7 @@ from compiler.console.results import (
     Outcome,
     Outputs,
     Placed,
+    Profiled,
     Reconciled,
     Schemas,
     Written,
@@ -35,8 +36,10 @@ from compiler.diagnostics import Location, diagnostic
 from compiler.gitops.plan import Side, make_plan
 from compiler.gitops.repo import WriteResult
 from compiler.placement.solve import evaluate_solution_file, solve_system_file
+from compiler.profile.campaign import profile_application
 from compiler.runtime.reconcile import Cycle
 from compiler.runtime.triggers import Trigger
+from compiler.scaffold import new_application
 from tests.conftest import SHARED
 
 INSTANCE = SHARED / "benchmarks/space4ai/instances/Light/5-components/system_description1.json"
@@ -333,6 +336,30 @@ def test_a_design_shown_as_talk_in_text_and_as_a_table_in_markdown(prepared_exam
     assert len([line for line in lines[2:] if line.startswith("| ")]) == len(cuts)
     doc = json.loads(rendered(view, Format.json)[0])
     assert doc["cuts"] == cuts and doc["annotations"].endswith("annotations.yaml")
+
+
+def test_a_profile_campaign_in_every_format(tmp_path):
+    app = new_application("demo", tmp_path)
+    (tmp_path / "in.txt").write_text("hello", encoding="utf-8")
+    result = profile_application(app, inputs=tmp_path / "in.txt", cores=(1,), parallelism=(1,),
+                                 repetitions=2)
+    view = Profiled(result)
+    doc = json.loads(rendered(view, Format.json)[0])
+    assert [u["unit"] for u in doc["units"]] == ["preprocess", "inference"]
+    assert doc["schema_version"].endswith("/profile-result/v1.json")
+    assert all(u["configurations"][0]["cores"] == 1 for u in doc["units"])
+    text = rendered(view, Format.text)[0].splitlines()
+    assert text[0].split() == ["unit", "resource", "cores", "mean", "s/req", "demand", "s",
+                               "regressor", "MAPE"]
+    assert set(text[1]) == {"-", " "}
+    assert text[-1].startswith("campaign profile: 2 unit(s) profiled in ")
+    table = rendered(view, Format.markdown)[0].splitlines()
+    assert table[0] == "| unit | resource | cores | mean s/req | demand s | regressor | MAPE |"
+    assert table[1] == "|---|---|---|---|---|---|---|"
+    # one row per (unit, measured configuration) and per (unit, resource it stands for)
+    expected = sum(len(u["configurations"]) + len(u["resources"]) for u in doc["units"])
+    assert len([line for line in table[2:] if line.startswith("| ")]) == expected
+    assert any(line.startswith("| preprocess | this host | 1 | ") for line in table)
 
 
 def test_a_reconcile_cycle_is_one_line_in_every_format():
