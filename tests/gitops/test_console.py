@@ -167,7 +167,7 @@ def test_mask_detection_tighter_limit_golden(mask_app, request):
     golden(request, "mask_detection_tighter_limit", text)
 
 
-@pytest.mark.parametrize("fmt", ["json", "markdown", "text"])
+@pytest.mark.parametrize("fmt", ["json", "markdown", "text", "github"])
 def test_cli_output_formats(fmt, tmp_path, mask_app):
     from tests.cli.test_cli import aisprint
 
@@ -178,5 +178,6 @@ def test_cli_output_formats(fmt, tmp_path, mask_app):
         assert schema_errors(json.loads(done.stdout)) == []
     elif fmt == "markdown":
         assert done.stdout.startswith("### aisprint plan:") and "```mermaid" in done.stdout
-    else:
-        assert done.stdout.startswith("aisprint plan:")
+    else:  # text, and github (a job's log is plain text): no escape codes either way
+        assert done.stdout.startswith("aisprint plan:") and "\x1b[" not in done.stdout
+        assert "  QoS:     all 5 constraint(s) met" in done.stdout
