@@ -1,5 +1,8 @@
 """What a compiled tree is made of, and which parts of a folder the compiler owns.
 
+Every path of a compiled tree is spelled here once; emitters, the writer, the plan, the
+reconciler and the local runner name them through these constants and functions.
+
 The compiler owns three paths of the folder it writes into: ``aisprint/designs``,
 ``aisprint/deployments`` and ``aisprint/manifest.json``. A write replaces them as a whole (so
 files the new manifest does not list disappear) and leaves everything else alone
@@ -11,10 +14,49 @@ from __future__ import annotations
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
 
-MANIFEST = "aisprint/manifest.json"
-OWNED = ("aisprint/designs", "aisprint/deployments", MANIFEST)
-APPLIED_DEPLOYMENT = "aisprint/deployments/current_deployment"  # what the reconciler applies
+AISPRINT = "aisprint"  # the folder of an application (or a deployment repository) compile owns
+DESIGNS = f"{AISPRINT}/designs"  # <component>/<design>/: the code of every design
+DEPLOYMENTS = f"{AISPRINT}/deployments"  # <deployment>/: the artifacts of every deployment
+MANIFEST = f"{AISPRINT}/manifest.json"
+OWNED = (DESIGNS, DEPLOYMENTS, MANIFEST)
+
+# designs of a component: its code as written, and the two halves of each cut
+BASE_DESIGN = "base"
+COMPONENT_PARTITIONS = f"{DESIGNS}/component_partitions.yaml"  # every component's designs
+CONTAINERS = f"{DESIGNS}/containers.yaml"  # the images `toscarizer docker` built
+
+# deployments: the seed's rule, the placement's choice, and what runs (the reconciler
+# rewrites it, keeping the one before as current_deployment_<time>)
+BASE_DEPLOYMENT = "base"
+OPTIMAL_DEPLOYMENT = "optimal_deployment"
+CURRENT_DEPLOYMENT = "current_deployment"
+APPLIED_DEPLOYMENT = f"{DEPLOYMENTS}/{CURRENT_DEPLOYMENT}"  # what the reconciler applies
+MULTI_CLUSTER_QOS = f"{DEPLOYMENTS}/multi_cluster_qos_constraints.yaml"
+
+# files of a deployment folder
 PRODUCTION = "production_deployment.yaml"
+QOS_PREFIX = "ams/qos_constraints_L"  # + <layer>.yaml: the AMS limits of one layer
+SPACE4AI_QOS = "space4ai-d/qos_constraints.yaml"  # every layer's limits, SPACE4AI-R's input
+
+
+def design(component: str, name: str = BASE_DESIGN) -> str:
+    """``aisprint/designs/<component>/<name>``: the folder of one design's code."""
+    return f"{DESIGNS}/{component}/{name}"
+
+
+def partition_design(cut: str | int, part: int) -> str:
+    """The design name of half ``part`` (1 or 2) of cut ``cut``: ``partition<cut>_<part>``."""
+    return f"partition{cut}_{part}"
+
+
+def deployment(name: str) -> str:
+    """``aisprint/deployments/<name>``: the folder of one deployment."""
+    return f"{DEPLOYMENTS}/{name}"
+
+
+def qos_file(layer: int) -> str:
+    """A deployment's AMS limits of one layer, relative to its folder."""
+    return f"{QOS_PREFIX}{layer}.yaml"
 
 
 def is_owned(path: str) -> bool:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from compiler.diagnostics import Location
+from compiler.layout import BASE_DESIGN
 
 
 @dataclass(frozen=True)
@@ -475,7 +476,7 @@ class Application(Located):
         chosen: dict[str, list[CandidateDeployment]] = {}
         for cut, group in by_cut.items():
             if cut == "":
-                chosen["base"] = group
+                chosen[BASE_DESIGN] = group
             elif cut == "X":
                 for real in ("1",) if cuts is None else cuts:
                     chosen.setdefault(f"partition{real}", group)
@@ -484,7 +485,7 @@ class Application(Located):
         return tuple(
             (design, tuple(sorted(group, key=lambda e: e.partition.part if e.partition else 0)))
             for design, group in sorted(chosen.items(),
-                                        key=lambda kv: (kv[0] != "base", len(kv[0]), kv[0])))
+                                        key=lambda kv: (kv[0] != BASE_DESIGN, len(kv[0]), kv[0])))
 
     def _exec_times(self) -> Iterator[tuple[str, ComponentAnnotations, ExecTime]]:
         for component in self.dag.components:

@@ -34,11 +34,12 @@ import re
 import tomllib
 
 from compiler.diagnostics import Diagnostic
+from compiler.layout import MULTI_CLUSTER_QOS, QOS_PREFIX, SPACE4AI_QOS, deployment, qos_file
 from targets import EmitContext, dump_yaml, slug
 from targets.check import CompiledTree, rejected, schema_problems
 
 ORG = "ai-sprint"
-QOS_FILE = re.compile(r"/(ams/qos_constraints_L\d+|space4ai-d/qos_constraints)\.yaml$")
+QOS_FILE = re.compile(rf"/({QOS_PREFIX}\d+\.yaml|{re.escape(SPACE4AI_QOS)})$")
 
 
 def bucket(app_name: str) -> str:
@@ -144,7 +145,7 @@ class AmsEmitter:
         files: dict[str, bytes] = {}
         multi: dict = {}
         for view in (*context.deployments, *context.candidates):
-            base = f"aisprint/deployments/{view.name}"
+            base = deployment(view.name)
             layers: dict = {}
             for layer in view.layers():
                 in_layer = [c for c in view.constraints if c.layer == layer]
@@ -154,22 +155,22 @@ class AmsEmitter:
                           "local_constraints": _numbered(in_layer, "local"),
                           "global_constraints": _numbered(in_layer, "global"),
                           "throughput_component": throughput if throughput else {}}
-                files[f"{base}/ams/qos_constraints_L{layer}.yaml"] = dump_yaml({"system": system})
+                files[f"{base}/{qos_file(layer)}"] = dump_yaml({"system": system})
                 layers[layer] = {"components": [u.name for u in view.units if u.layer == layer],
                                  **{k: v for k, v in system.items() if k != "name"}}
             merged = {"name": app.name,
                       "local_constraints": _numbered(view.constraints, "local"),
                       "global_constraints": _numbered(view.constraints, "global")}
-            files[f"{base}/space4ai-d/qos_constraints.yaml"] = dump_yaml({"system": merged})
+            files[f"{base}/{SPACE4AI_QOS}"] = dump_yaml({"system": merged})
             multi[view.name] = {"ExecutionLayers": layers}
         for view in context.deployments:  # only placed deployments are monitored
-            base = f"aisprint/deployments/{view.name}"
+            base = deployment(view.name)
             files[f"{base}/ams/monitoring_setup.yaml"] = dump_yaml(monitoring_setup(view))
             files[f"{base}/ams/telegraf.conf"] = telegraf_conf(app.name)
             files[f"{base}/ams/grafana_dashboard.json"] = (
                 json.dumps(dashboard(app.name, view), indent=2, ensure_ascii=False) + "\n"
             ).encode()
-        files["aisprint/deployments/multi_cluster_qos_constraints.yaml"] = dump_yaml(
+        files[MULTI_CLUSTER_QOS] = dump_yaml(
             {"System": {"Deployments": multi}})
         return files
 

@@ -9,13 +9,19 @@ becomes its chain of partitions). Both are checked against their JSON Schemas.
 from __future__ import annotations
 
 from compiler.diagnostics import Diagnostic
+from compiler.layout import (
+    BASE_DEPLOYMENT,
+    CURRENT_DEPLOYMENT,
+    OPTIMAL_DEPLOYMENT,
+    PRODUCTION,
+    deployment,
+)
 from compiler.placement.production import ProductionRow, partition_key, production_document
 from targets import EmitContext, dump_yaml
 from targets.check import CompiledTree, schema_problems
 
-WITH_PRODUCTION = ("optimal_deployment", "current_deployment")
-SCHEMAS = {"application_dag.yaml": "application_dag",
-           "production_deployment.yaml": "production_deployment"}
+WITH_PRODUCTION = (OPTIMAL_DEPLOYMENT, CURRENT_DEPLOYMENT)
+SCHEMAS = {"application_dag.yaml": "application_dag", PRODUCTION: "production_deployment"}
 
 
 def production_rows(units) -> list[ProductionRow]:
@@ -34,8 +40,8 @@ class DeploymentFoldersEmitter:
         app = context.application
         files: dict[str, bytes] = {}
         for view in (*context.deployments, *context.candidates):
-            base = f"aisprint/deployments/{view.name}"
-            if view.name == "base":
+            base = deployment(view.name)
+            if view.name == BASE_DEPLOYMENT:
                 files[f"{base}/application_dag.yaml"] = context.dag_text
             else:
                 files[f"{base}/application_dag.yaml"] = dump_yaml({"System": {
@@ -43,7 +49,7 @@ class DeploymentFoldersEmitter:
                     "components": [u.name for u in view.units],
                     "dependencies": [[a, b, p] for a, b, p in view.dependencies]}})
             if view.name in WITH_PRODUCTION:
-                files[f"{base}/production_deployment.yaml"] = dump_yaml(production_document(
+                files[f"{base}/{PRODUCTION}"] = dump_yaml(production_document(
                     production_rows(view.units),
                     candidate_resources=dict(context.candidate_resources),
                     replicas=replicas_of(view.units), feasible=context.feasible,

@@ -21,6 +21,8 @@ from posixpath import dirname
 
 from compiler.design.deployments import design_units
 from compiler.diagnostics import Diagnostic
+from compiler.layout import DESIGNS
+from compiler.layout import design as design_folder
 from targets import EmitContext
 from targets.ams import telegraf_conf
 from targets.check import CompiledTree, rejected
@@ -119,7 +121,7 @@ class DockerEmitter:
         files: dict[str, bytes] = {}
         sdk = sdk_files()
         for component, design, unit, _, on_faas in images(app, context.cuts):
-            folder = f"aisprint/designs/{component}/{design}"
+            folder = design_folder(component, design)
             files[f"{folder}/Dockerfile"] = dockerfile(unit)
             for rel, data in sdk.items():
                 files[f"{folder}/{rel}"] = data
@@ -134,7 +136,7 @@ class DockerEmitter:
         wanted = {"Dockerfile": ("script.sh", "aisprint/__init__.py"),
                   "Dockerfile.aws": ("script.sh", "aisprint/__init__.py", "start.sh",
                                      "telegraf-lambda.conf")}
-        for path, _ in tree.matching(lambda path: path.startswith("aisprint/designs/")):
+        for path, _ in tree.matching(lambda path: path.startswith(DESIGNS + "/")):
             needs = wanted.get(path.rsplit("/", 1)[-1], ())
             found += [rejected(path, f"its build context has no {need}") for need in needs
                       if f"{dirname(path)}/{need}" not in tree.files]

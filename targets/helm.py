@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from compiler.diagnostics import Diagnostic
+from compiler.layout import deployment
 from targets import EmitContext, dump_yaml, slug
 from targets.check import CompiledTree, rejected, skipped
 from targets.tosca import image_of
@@ -105,7 +106,7 @@ class HelmEmitter:
             chart_values = values(context, view)
             if not chart_values["components"]:
                 continue
-            root = f"aisprint/deployments/{view.name}/helm/{slug(app.name)}"
+            root = f"{deployment(view.name)}/helm/{slug(app.name)}"
             files[f"{root}/Chart.yaml"] = chart_yaml.encode()
             files[f"{root}/values.yaml"] = dump_yaml(chart_values)
             files[f"{root}/values.schema.json"] = (

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from compiler.diagnostics import Diagnostic
+from compiler.layout import deployment
 from targets import EmitContext, dump_yaml
 from targets.check import CompiledTree, rejected, schema_errors
 from targets.tosca import cluster_name, function_node
@@ -60,7 +61,7 @@ class OscarFdlEmitter:
                     service["storage_providers"] = props["storage_providers"]
                 services.append({cluster_name(app, unit.layer): service})
             if services:
-                files[f"aisprint/deployments/{view.name}/oscar/fdl.yaml"] = dump_yaml(
+                files[f"{deployment(view.name)}/oscar/fdl.yaml"] = dump_yaml(
                     {"functions": {"oscar": services}})
         return files
 

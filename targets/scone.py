@@ -18,6 +18,7 @@ checked against its JSON Schema.
 from __future__ import annotations
 
 from compiler.diagnostics import Diagnostic
+from compiler.layout import deployment
 from targets import EmitContext, dump_yaml, slug
 from targets.check import CompiledTree, schema_problems
 from targets.tosca import env_ref
@@ -80,7 +81,7 @@ class SconeEmitter:
                 ann = app.annotations_of(unit.component)
                 flags = needs_session(unit, ann.security if ann else {})
                 if any(flags):
-                    path = f"aisprint/deployments/{view.name}/scone/{slug(unit.name)}.yaml"
+                    path = f"{deployment(view.name)}/scone/{slug(unit.name)}.yaml"
                     files[path] = dump_yaml(session(app.name, unit, *flags))
         return files
 

@@ -23,6 +23,7 @@ import re
 
 from compiler.design.deployments import DeploymentView, Unit
 from compiler.diagnostics import Diagnostic
+from compiler.layout import deployment
 from compiler.model import Application, LayerType
 from compiler.secrets import physical_reference
 from targets import EmitContext, dump_yaml, slug
@@ -321,7 +322,7 @@ class ToscaEmitter:
         files = {}
         for view in context.deployments:
             for layer in view.layers():
-                path = f"aisprint/deployments/{view.name}/im/{cluster_name(app, layer)}.yaml"
+                path = f"{deployment(view.name)}/im/{cluster_name(app, layer)}.yaml"
                 files[path] = dump_yaml(layer_template(app, view, layer))
         return files
 

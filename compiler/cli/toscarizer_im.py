@@ -15,6 +15,8 @@ import typer
 from compiler.cli.output import Console, Format, console
 from compiler.console.results import Infrastructures, Outcome, Outputs
 from compiler.errors import UsageError
+from compiler.layout import BASE_DEPLOYMENT, OPTIMAL_DEPLOYMENT
+from compiler.layout import deployment as deployment_folder
 from compiler.tools import find_custom_types
 
 DEFAULT_IM = "https://im.egi.eu/im"
@@ -40,8 +42,8 @@ def _im_folder(application_dir: str | None, base: bool, optimal: bool) -> Path:
         raise UsageError("give --application_dir with --base or --optimal (or --tosca_file)")
     if base == optimal:
         raise UsageError("choose one of --base or --optimal")
-    deployment = "base" if base else "optimal_deployment"
-    return Path(application_dir) / "aisprint" / "deployments" / deployment / "im"
+    deployment = BASE_DEPLOYMENT if base else OPTIMAL_DEPLOYMENT
+    return Path(application_dir) / deployment_folder(deployment) / "im"
 
 
 def _client(im_url: str, im_auth: str | None, verify: bool, tosca_types: str | None = None,

@@ -12,6 +12,7 @@ import typer
 from compiler.cli.output import Console, Format, console, output_option
 from compiler.console.local import NEWS, STEPS, LocalRun, LocalStopped, event_note, service_bars
 from compiler.errors import UsageError
+from compiler.layout import CURRENT_DEPLOYMENT
 from compiler.runtime import local
 
 DEFAULT_STATE = Path(".aisprint") / "local"
@@ -32,7 +33,7 @@ def up(
     no_compile: bool = typer.Option(False, "--no-compile",
                                     help="Run the tree already compiled in --out / "
                                          "<state>/repo as it is."),
-    deployment: str = typer.Option("current_deployment", "--deployment",
+    deployment: str = typer.Option(CURRENT_DEPLOYMENT, "--deployment",
                                    help="Which compiled deployment to run."),
     routing: str = typer.Option("dag", "--routing",
                                 help="dag: honour the DAG's branch probabilities "

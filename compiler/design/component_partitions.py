@@ -33,14 +33,15 @@ import yaml
 from compiler.design import onnx_cut as core
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.layout import BASE_DESIGN, COMPONENT_PARTITIONS, DESIGNS
 from compiler.load import files
 from compiler.model import ComponentAnnotations
 from compiler.write import write_atomically
 
 Progress = Callable[[str, int, int], None]  # component, done, total
 # the second halves `boundary_sizes` reads back, and the folders on the way to them
-_HALF_2 = re.compile(r"^aisprint/designs/[^/]+/partition(\d+)_2/onnx/partition\1_2\.onnx$")
-_DESIGN_FOLDER = re.compile(r"^aisprint/designs/[^/]+(/partition\d+_2(/onnx)?)?$")
+_HALF_2 = re.compile(rf"^{DESIGNS}/[^/]+/partition(\d+)_2/onnx/partition\1_2\.onnx$")
+_DESIGN_FOLDER = re.compile(rf"^{DESIGNS}/[^/]+(/partition\d+_2(/onnx)?)?$")
 BASE_MAIN_NAMES = ("base_main.py", "component_main.py", "aisprint_base_main.py")
 
 
@@ -235,7 +236,7 @@ def render_component(app_dir: str | os.PathLike[str], ann: ComponentAnnotations,
 
 def partitions_yaml(designs: Mapping[str, Sequence[str]]) -> bytes:
     """``component_partitions.yaml`` (§1.7): base first, then the halves cut by cut."""
-    doc = {"components": {c: {"partitions": ["base", *names]} for c, names in designs.items()}}
+    doc = {"components": {c: {"partitions": [BASE_DESIGN, *names]} for c, names in designs.items()}}
     return yaml.safe_dump(doc, sort_keys=False).encode()
 
 
@@ -296,7 +297,7 @@ def partition_application(app_dir: str | os.PathLike[str],
         raise InvalidInput(errors)
     warnings = []
     summaries = []
-    designs_dir = root / "aisprint" / "designs"
+    designs_dir = root / DESIGNS
     rendered: dict[str, dict[str, bytes]] = {}
     for ann, summary, model, analysis in found:
         started = time.perf_counter()
@@ -312,7 +313,7 @@ def partition_application(app_dir: str | os.PathLike[str],
     # the folders written into must be the application's own: a symlinked aisprint/ or
     # designs/<component> would carry the writes (and the renames) somewhere else
     leaving = [problem for name in names
-               for problem in [files.locate(root, f"aisprint/designs/{name}/x")[1]]
+               for problem in [files.locate(root, f"{DESIGNS}/{name}/x")[1]]
                if problem is not None]
     if leaving:
         raise InvalidInput(leaving)
@@ -324,15 +325,15 @@ def partition_application(app_dir: str | os.PathLike[str],
         done.append(replace(summary, write_seconds=time.perf_counter() - started))
     chosen = {s.component: s for s in done}
     text = partitions_yaml({n: chosen[n].designs() if n in chosen else [] for n in names})
-    target = designs_dir / "component_partitions.yaml"
-    if files.read_bytes(root, "aisprint/designs/component_partitions.yaml")[0] != text:
+    target = root / COMPONENT_PARTITIONS
+    if files.read_bytes(root, COMPONENT_PARTITIONS)[0] != text:
         write_atomically(target, text, mode=0o644)  # a file of the application, like its code
     return PartitionReport(tuple(done), target, tuple(warnings))
 
 
 def designed_partitions(app_dir: str | os.PathLike[str], component: str) -> list[str]:
     """The partition designs that exist on disk for ``component`` (``partition1_1``, …)."""
-    home = Path(app_dir) / "aisprint" / "designs" / component
+    home = Path(app_dir) / DESIGNS / component
     found = [p.name for p in home.glob("partition*_*") if p.is_dir()] if home.is_dir() else []
     return sorted(found, key=lambda n: tuple(int(x) for x in n[len("partition"):].split("_")
                                              if x.isdigit()))
@@ -347,7 +348,7 @@ def boundary_sizes(app_dir: str | os.PathLike[str]) -> dict[str, float]:
     from onnx import helper
 
     sizes: dict[str, float] = {}
-    listed, problems = files.walk(app_dir, "aisprint/designs", keep=lambda rel, folder: bool(
+    listed, problems = files.walk(app_dir, DESIGNS, keep=lambda rel, folder: bool(
         (_DESIGN_FOLDER if folder else _HALF_2).match(rel)))
     for rel in listed:
         data, problem = files.read_bytes(app_dir, rel)

@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from compiler.layout import BASE_DESIGN
 from compiler.model import Application, CandidateDeployment, Container
 
 
@@ -69,7 +70,7 @@ def base_units(app: Application) -> tuple[Unit, ...]:
         container = entry.containers[0]
         resource_name = container.candidate_resources[0]
         resource = app.infrastructure.resource(resource_name)
-        units.append(Unit(component, component, "base", entry, container, resource_name,
+        units.append(Unit(component, component, BASE_DESIGN, entry, container, resource_name,
                           entry.layers[0],
                           None if resource.is_faas else (resource.total_nodes or 1)))
     return tuple(units)
@@ -97,7 +98,7 @@ def design_units(app: Application, component: str, cuts: Sequence[str]
     for design, entries in app.design_choices(component, cuts):
         cut = design.removeprefix("partition")
         designs.append([
-            (component, "base", entry) if entry.partition is None else
+            (component, BASE_DESIGN, entry) if entry.partition is None else
             (f"{component}_partition{cut}_{entry.partition.part}",
              f"partition{cut}_{entry.partition.part}", entry)
             for entry in entries])

@@ -28,7 +28,16 @@ from dataclasses import asdict, dataclass, field
 
 import yaml
 
-from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION
+from compiler.layout import (
+    APPLIED_DEPLOYMENT,
+    BASE_DEPLOYMENT,
+    COMPONENT_PARTITIONS,
+    DESIGNS,
+    MANIFEST,
+    PRODUCTION,
+    SPACE4AI_QOS,
+    deployment,
+)
 from compiler.manifest import Manifest
 from compiler.manifest import read as read_manifest
 
@@ -261,7 +270,7 @@ def layer_names(files: Mapping[str, bytes]) -> dict[int, str]:
 
 
 def dag_of(files: Mapping[str, bytes]) -> tuple[tuple[str, str, float], ...]:
-    doc = _yaml(files.get("aisprint/deployments/base/application_dag.yaml")) or \
+    doc = _yaml(files.get(f"{deployment(BASE_DEPLOYMENT)}/application_dag.yaml")) or \
         _yaml(files.get(f"{APPLIED_DEPLOYMENT}/application_dag.yaml")) or {}
     system = doc.get("System") or {}
     edges = tuple((str(a), str(b), float(p)) for a, b, p in system.get("dependencies") or ())
@@ -272,7 +281,7 @@ def dag_of(files: Mapping[str, bytes]) -> tuple[tuple[str, str, float], ...]:
 
 def limits_from_files(files: Mapping[str, bytes]) -> dict[tuple[str, tuple[str, ...]], float]:
     """QoS limits of the applied deployment (when no application is at hand to evaluate)."""
-    doc = _yaml(files.get(f"{APPLIED_DEPLOYMENT}/space4ai-d/qos_constraints.yaml")) or {}
+    doc = _yaml(files.get(f"{APPLIED_DEPLOYMENT}/{SPACE4AI_QOS}")) or {}
     system = doc.get("system") or {}
     out = {}
     for entry in (system.get("local_constraints") or {}).values():
@@ -332,7 +341,7 @@ def label_for(path: str, before: bytes | None, after: bytes | None) -> str:
             return METADATA  # descriptions, names: the placement itself is the same
     if path.endswith(".md"):
         return METADATA
-    if path.startswith("aisprint/designs/") and not path.endswith("component_partitions.yaml"):
+    if path.startswith(DESIGNS + "/") and path != COMPONENT_PARTITIONS:
         return RESTART  # code, models, Dockerfiles: the images are rebuilt
     if path.startswith(APPLIED_DEPLOYMENT + "/"):
         rel = path[len(APPLIED_DEPLOYMENT) + 1:]

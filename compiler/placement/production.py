@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.errors import AisprintError
+from compiler.layout import OPTIMAL_DEPLOYMENT
 from compiler.placement.from_application import ApplicationSystem
 from compiler.placement.system import Placement
 
@@ -48,7 +49,7 @@ class ProductionRow:
 
 
 def production_document(rows, *, candidate_resources: dict, replicas: dict[str, int],
-                        feasible: bool, deployment_name: str = "optimal_deployment") -> dict:
+                        feasible: bool, deployment_name: str = OPTIMAL_DEPLOYMENT) -> dict:
     components: dict[str, Any] = {}
     used_layers: dict[int, set[str]] = {}
     for row in rows:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.layout import BASE_DESIGN
 from compiler.model import Application
 from compiler.profile.plan import CampaignPlan, Configuration
 from compiler.profile.runner import (
@@ -131,7 +132,7 @@ def run_campaign(app: Application, plan: CampaignPlan, *, timeout: float,
                     except UnitFailure as failure:
                         raise _failure(unit, failure, plan.given, plan.root) from None
                     runs.append(run)
-                if chain[0].design == "base" or found.component not in produced:
+                if chain[0].design == BASE_DESIGN or found.component not in produced:
                     produced[found.component] = current
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from compiler.diagnostics import Location, diagnostic
 from compiler.errors import InvalidInput
+from compiler.layout import BASE_DESIGN, DESIGNS
 from compiler.model import Application, CandidateDeployment
 
 _DESIGN = re.compile(r"^partition(\d+)_(\d+)$")
@@ -54,7 +55,7 @@ def discover_units(app: Application, root: Path, given: str) -> tuple[ComponentU
             where = os.path.normpath(os.path.join(given, "src", component, "main.py"))
             missing.append(diagnostic(
                 "AIS922", f"{component} has no entry point to profile: neither "
-                f"aisprint/designs/{component}/<design>/main.py nor {where} exists",
+                f"{DESIGNS}/{component}/<design>/main.py nor {where} exists",
                 "write its main.py with `def main(args)` under src/ (see "
                 "`aisprint new-application`), then run `aisprint design`", Location(where)))
             continue
@@ -66,15 +67,15 @@ def discover_units(app: Application, root: Path, given: str) -> tuple[ComponentU
 
 def _entry_points(app: Application, root: Path, component: str) -> dict[str, Path]:
     """design -> its main.py; ``base`` falls back to the component's source folder."""
-    designs_dir = root / "aisprint" / "designs" / component
+    designs_dir = root / DESIGNS / component
     designs = sorted(d.name for d in designs_dir.iterdir()
                      if (d / "main.py").is_file()) if designs_dir.is_dir() else []
     mains = {d: designs_dir / d / "main.py" for d in designs}
-    if "base" not in mains:
+    if BASE_DESIGN not in mains:
         ann = app.annotations_of(component)
         source = root / "src" / (ann.folder if ann is not None else component) / "main.py"
         if source.is_file():
-            mains["base"] = source
+            mains[BASE_DESIGN] = source
     return mains
 
 
@@ -87,7 +88,7 @@ def _chains(app: Application, component: str, mains: dict[str, Path]
         match = _DESIGN.match(design)
         if match:
             cuts.setdefault(match.group(1), {})[int(match.group(2))] = design
-    ordered = ["base"] + [cuts[c][p] for c in sorted(cuts, key=int) for p in sorted(cuts[c])]
+    ordered = [BASE_DESIGN] + [cuts[c][p] for c in sorted(cuts, key=int) for p in sorted(cuts[c])]
     chains: list[list[ProfiledUnit]] = []
     for design in ordered:
         if design not in mains:
@@ -104,7 +105,7 @@ def _chains(app: Application, component: str, mains: dict[str, Path]
 
 def _unit(app: Application, component: str, design: str, main_py: Path) -> ProfiledUnit:
     entry = _entry_for(app, component, design)
-    name = component if design == "base" else f"{component}_{design}"
+    name = component if design == BASE_DESIGN else f"{component}_{design}"
     return ProfiledUnit(name, component, design, main_py.resolve(), _resources_of(app, entry),
                         entry.key if entry is not None else "")
 
@@ -113,7 +114,7 @@ def _entry_for(app: Application, component: str, design: str) -> CandidateDeploy
     """The candidate_deployments.yaml entry a design is (a partition's entry may name its
     cut, or ``X`` for any cut)."""
     entries = app.deployments_of(component)
-    if design == "base":
+    if design == BASE_DESIGN:
         return next((e for e in entries if e.partition is None), None)
     match = _DESIGN.match(design)
     if not match:

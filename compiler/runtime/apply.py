@@ -28,10 +28,11 @@ from pathlib import Path
 
 import yaml
 
+from compiler.layout import APPLIED_DEPLOYMENT
 from compiler.runtime.im import IMError
 from compiler.runtime.oscar import apply_services, desired_services, env_name
 
-CURRENT = "aisprint/deployments/current_deployment"
+CURRENT = APPLIED_DEPLOYMENT
 Save = Callable[[], None]
 
 

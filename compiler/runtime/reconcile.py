@@ -46,7 +46,7 @@ from compiler.errors import AisprintError, InvalidInput
 from compiler.gitops import repo as gitrepo
 from compiler.gitops.lock import WriteLock
 from compiler.gitops.message import parse, reconcile_message
-from compiler.layout import MANIFEST
+from compiler.layout import CURRENT_DEPLOYMENT, MANIFEST, PRODUCTION, QOS_PREFIX
 from compiler.manifest import Manifest, PlacementRecord
 from compiler.manifest import read as read_manifest
 from compiler.placement.calibrate import calibrated
@@ -148,11 +148,10 @@ def _write_state(path: Path, state: Mapping) -> None:
 
 
 def qos_of(tree: Mapping[str, bytes], deployment: str = CURRENT) -> QoSSpec:
-    folder = f"{deployment}/ams/"
+    prefix = f"{deployment}/{QOS_PREFIX}"
     return qos_from_files({path: data for path, data in tree.items()
-                           if path.startswith(folder)
-                           and path[len(folder):].startswith("qos_constraints_L")
-                           and path.endswith(".yaml") and "/" not in path[len(folder):]})
+                           if path.startswith(prefix) and path.endswith(".yaml")
+                           and "/" not in path[len(prefix):]})
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
     # the problem compile solved (cuts and their transfer sizes included), at the measured load
     mapped = workspace.problem(arrival_rate=load)
     running = placement_from_production(mapped, yaml.safe_load(
-        tree[f"{CURRENT}/production_deployment.yaml"]))
+        tree[f"{CURRENT}/{PRODUCTION}"]))
     system, _ = calibrated(mapped.system, running, measured_components)
     result = replan(system, running, mode=mode, tolerance=tolerance)
     if result is None:
@@ -199,7 +198,7 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
             artifacts[f"{CURRENT}_{stamp}/{path[len(CURRENT) + 1:]}"] = data
         elif path != MANIFEST:
             artifacts[path] = data
-    artifacts.update(emit_deployment(workspace, "current_deployment", units,
+    artifacts.update(emit_deployment(workspace, CURRENT_DEPLOYMENT, units,
                                      feasible=result.evaluation.feasible))
     artifacts[MANIFEST] = _manifest_for(artifacts, tree, result.evaluation.cost, load)
     return Replacement(artifacts, moves, result.evaluation.cost, load or system.arrival_rate)
@@ -300,7 +299,7 @@ class _Run:
                 state["memory"] = memory.to_json()
                 self.save()
         self.apply(head, tree)
-        if self.metrics is None or f"{CURRENT}/production_deployment.yaml" not in tree:
+        if self.metrics is None or f"{CURRENT}/{PRODUCTION}" not in tree:
             return self._done(head)
         qos = qos_of(tree)
         times = self.metrics.response_times(settings.window, self.now, paths=qos.paths)

@@ -15,10 +15,12 @@ from typing import Any
 
 import yaml
 
+from compiler.layout import BASE_DESIGN, CURRENT_DEPLOYMENT
+from compiler.layout import design as design_folder
 from compiler.runtime.local.errors import local_error
 from compiler.runtime.metrics import QoSPath, load_qos
 
-DEFAULT_DEPLOYMENT = "current_deployment"
+DEFAULT_DEPLOYMENT = CURRENT_DEPLOYMENT
 FAAS_FUNCTION = "tosca.nodes.aisprint.FaaS.Function"
 SESSION_RE = re.compile(
     r"^aisprint-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
@@ -160,8 +162,8 @@ def aisprint_root(repo: Path) -> Path:
 
 def _design_for(root: Path, unit: str) -> Path:
     match = re.match(r"^(.*)_(partition\d+_\d+)$", unit)
-    component, design = (match.group(1), match.group(2)) if match else (unit, "base")
-    return root / "designs" / component / design
+    component, design_name = (match.group(1), match.group(2)) if match else (unit, BASE_DESIGN)
+    return root.parent / design_folder(component, design_name)  # root: the aisprint/ folder
 
 
 def load_topology(repo: Path, deployment: str = DEFAULT_DEPLOYMENT) -> Topology:

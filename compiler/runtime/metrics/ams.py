@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
+from compiler.layout import QOS_PREFIX
 from compiler.runtime.metrics.points import ExecutionTimePoint, fail
 
 
@@ -80,7 +81,7 @@ def qos_from_files(files: Mapping[str, bytes | str]) -> QoSSpec:
 def load_qos(deployment_dir: Path) -> QoSSpec:
     """The QoS constraints of one deployment folder, from its ``ams/`` files."""
     files = {}
-    for file in Path(deployment_dir, "ams").glob("qos_constraints_L*.yaml"):
+    for file in Path(deployment_dir).glob(f"{QOS_PREFIX}*.yaml"):
         try:
             files[str(file)] = file.read_bytes()
         except OSError as exc:
