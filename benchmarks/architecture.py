@@ -91,9 +91,13 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[Import
                     package = package.rpartition(".")[0]
                 base = f"{package}.{base}" if base else package
             names = [f"{base}.{alias.name}" for alias in node.names] or [base]
-        here = lines[node.lineno - 1]
-        above = lines[node.lineno - 2] if node.lineno > 1 else ""
-        commented = "#" in here or above.strip().startswith("#")
+        # a comment on the line, or above the block of imports this one belongs to
+        row = node.lineno - 1
+        commented = "#" in lines[row]
+        while not commented and row > 0 and lines[row - 1].strip().startswith(
+                ("from ", "import ", "#")):
+            row -= 1
+            commented = lines[row].strip().startswith("#")
         for name in names:
             target = _resolve(name, modules)
             if target and target != module:
