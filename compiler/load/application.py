@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic, has_errors
+from compiler.layout import DESIGNS
 from compiler.load import annotations as ann
 from compiler.load import common_config as cc
 from compiler.load import files
@@ -37,11 +38,11 @@ from compiler.model import (
 # looks at the same list, so it refuses whatever compile could not read.
 # What `aisprint design` generated for partitions is an input; what compile adds beside it
 # (build files, the SDK copy) is not, so compiling into the application folder is stable.
-PARTITION_FILE = re.compile(r"^aisprint/designs/(?P<component>[^/]+)/"
+PARTITION_FILE = re.compile(rf"^{DESIGNS}/(?P<component>[^/]+)/"
                             r"partition(?P<cut>\d+)_(?P<part>\d+)/(?P<rel>.+)$")
 COMPILE_OWNED_IN_DESIGN = ("Dockerfile", "Dockerfile.aws", "script.sh", "start.sh",
                            "telegraf-lambda.conf", "aisprint/")
-_PARTITION_FOLDER = re.compile(r"^aisprint/designs/[^/]+(/partition\d+_\d+(/.*)?)?$")
+_PARTITION_FOLDER = re.compile(rf"^{DESIGNS}/[^/]+(/partition\d+_\d+(/.*)?)?$")
 
 
 def _cached(rel: str) -> bool:
@@ -75,7 +76,7 @@ def scan_inputs(root: files.Root) -> tuple[list[str], list[Diagnostic]]:
                          ("src", lambda rel, folder: not _cached(rel)),
                          ("oscarp", _oscarp),
                          ("space4ai-d", lambda rel, folder: rel == "space4ai-d/SPACE4AI-D.yaml"),
-                         ("aisprint/designs", _designed)):
+                         (DESIGNS, _designed)):
         listed, refused = files.walk(root, folder, keep=keep)
         found += listed
         problems += refused
