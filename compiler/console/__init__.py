@@ -7,6 +7,8 @@ from its ``--output``/``--no-color`` options and then only calls the console:
   and what every verb prints when its input is invalid);
 - ``warnings(found)``: warnings beside a result (stderr, or annotations in the github format);
 - ``note(text)``: progress and notes for people, on stderr, so stdout stays machine-readable;
+- ``failure(text)``: why a run failed when it is not a finding in a file (stderr; an
+  ``::error::`` annotation too in the github format);
 - ``show(view)``: the verb's result on stdout. A view is a small frozen value holding a
   library result (a ``Plan``, a ``CompileResult``, a ``PlacementOutcome``, a reconcile
   ``Cycle`` …) that knows its text, its JSON document and its markdown (``View``);
