@@ -33,8 +33,8 @@ from compiler.diagnostics import Diagnostic
 from targets.check import CompiledTree, rejected, skipped
 
 CUSTOM_TYPES_URL = "https://raw.githubusercontent.com/grycap/tosca/main/custom_types.yaml"
-IM_INSTALL = ("set AISPRINT_IM_PYTHON to a python that imports IM, or create .tools/im-venv "
-              "in the project: python -m venv .tools/im-venv && .tools/im-venv/bin/pip install IM")
+IM_INSTALL = ("set AISPRINT_IM_PYTHON to a python that imports IM, or create the project's "
+              ".tools/im-venv: `python -m compiler.tools --install-im`")
 
 # Runs inside IM's venv. argv: artifacts dir ('' = none), then template paths (imports local).
 IM_TRANSLATOR = r"""

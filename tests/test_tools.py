@@ -111,11 +111,13 @@ def test_tosca_artifacts_only_from_the_environment(tmp_path):
             "AISPRINT_TOSCA_ARTIFACTS")
 
 
-def test_install_helm_entry_point(helm):
-    env = {**os.environ, "AISPRINT_HELM": str(helm)}
-    done = subprocess.run([sys.executable, "-m", "compiler.tools", "--install-helm"],
-                          capture_output=True, text=True, env=env, cwd=REPO)
-    assert done.returncode == 0 and done.stdout.strip() == str(helm)  # found: nothing fetched
+@pytest.mark.integration
+def test_install_entry_points(helm, im_python):
+    env = {**os.environ, "AISPRINT_HELM": str(helm), "AISPRINT_IM_PYTHON": str(im_python)}
+    for option, found in (("--install-helm", helm), ("--install-im", im_python)):
+        done = subprocess.run([sys.executable, "-m", "compiler.tools", option],
+                              capture_output=True, text=True, env=env, cwd=REPO)
+        assert done.returncode == 0 and done.stdout.strip() == str(found)  # nothing fetched
     done = subprocess.run([sys.executable, "-m", "compiler.tools", "--install-nothing"],
                           capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 64 and "usage" in done.stderr
