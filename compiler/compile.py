@@ -1,9 +1,10 @@
 """``aisprint compile``: from an application folder to every deployment artifact.
 
-One direction: load → validate → design tree → placement → deployment views → emitters →
-manifest. ``build`` is the core: given what was read, it returns the artifacts as
-``{relative path: bytes}`` with no clock, randomness or network, so compiling twice gives the
-same bytes. ``compiler.gitops.folder.write_tree`` is the edge that puts them on disk.
+One direction: load → validate → design space → placement → deployment views → the emitters
+of ``targets`` (the design tree first, the manifest last). ``build`` is the core: given what
+was read, it returns the artifacts as ``{relative path: bytes}`` with no clock, randomness or
+network, so compiling twice gives the same bytes. ``compiler.gitops.folder.write_tree`` is
+the edge that puts them on disk.
 
 The placement is the cheapest feasible one when the application carries performance models
 (``oscarp/performance_models.json``); otherwise the seed's base rule (first candidate layer,
@@ -20,9 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from compiler import __version__
 from compiler.design.deployments import (
     DeploymentView,
     Unit,
@@ -33,8 +31,14 @@ from compiler.design.deployments import (
 )
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.errors import InvalidInput
-from compiler.layout import MANIFEST
-from compiler.manifest import Manifest, PlacementRecord, QosRecord
+from compiler.layout import (
+    BASE_DEPLOYMENT,
+    CURRENT_DEPLOYMENT,
+    OPTIMAL_DEPLOYMENT,
+    PRODUCTION,
+)
+from compiler.layout import deployment as deployment_folder
+from compiler.manifest import PlacementRecord, QosRecord
 from compiler.placement.from_application import ApplicationSystem
 from compiler.placement.interop import dumps_solution, solution_json, system_json
 from compiler.placement.maxload import max_load
@@ -44,7 +48,7 @@ from compiler.placement.result import SolveResult
 from compiler.placement.solve import PlacementOutcome, solve
 from compiler.workspace import Workspace
 from compiler.write import write_atomically
-from targets import EMITTERS, EmitContext, dump_yaml
+from targets import EmitContext, dump_yaml, emit_tree
 from targets.deployment_folders import production_rows, replicas_of
 
 DEFAULT_MAX_DEPLOYMENTS = 64
@@ -70,63 +74,19 @@ class _Clock:
         self._last = now
 
 
-def oscar_script(unit: str) -> bytes:
-    """What OSCAR runs for every file arriving in a service's input bucket."""
-    return (
-        "#!/bin/sh\n"
-        "# OSCAR runs this script for each file that arrives in the service's input bucket:\n"
-        "# the component's main.py reads it and writes its results where OSCAR uploads them.\n"
-        "set -e\n"
-        f"cd /opt/{unit}\n"
-        'exec python main.py "$INPUT_FILE_PATH" "$TMP_OUTPUT_DIR"\n').encode()
-
-
-def _design_tree(app, inputs: Mapping[str, bytes], cuts: Mapping[str, tuple[str, ...]]
-                 ) -> dict[str, bytes]:
-    """``aisprint/designs/``: every component's code as ``base``, the partitions `aisprint
-    design` generated beside it, a ``script.sh`` per design and component_partitions.yaml."""
-    files: dict[str, bytes] = {}
-    partitions: dict[str, dict] = {}
-    for component in app.dag.components:
-        ann = app.annotations_of(component)
-        folder = ann.folder if ann else component
-        prefix = f"src/{folder}/"
-        for rel, data in inputs.items():
-            if rel.startswith(prefix):
-                files[f"aisprint/designs/{component}/base/{rel[len(prefix):]}"] = data
-        files[f"aisprint/designs/{component}/base/script.sh"] = oscar_script(component)
-        designs = ["base"]
-        for cut in cuts.get(component, ()):
-            for part in (1, 2):
-                design = f"partition{cut}_{part}"
-                designs.append(design)
-                prefix = f"aisprint/designs/{component}/{design}/"
-                files.update((rel, data) for rel, data in inputs.items()
-                             if rel.startswith(prefix))
-                files[prefix + "script.sh"] = oscar_script(f"{component}_{design}")
-        partitions[component] = {"partitions": designs}
-    files["aisprint/designs/component_partitions.yaml"] = yaml.safe_dump(
-        {"components": partitions}, sort_keys=False).encode()
-    return files
-
-
-def units_from_placement(app, mapped, placement) -> tuple[Unit, ...]:
-    """The units (component or partition, resource, container) a placement puts where."""
-    system = mapped.system
+def units_from_placement(mapped: ApplicationSystem, placement) -> tuple[Unit, ...]:
+    """The units (component or partition, design, resource, container) a placement puts
+    where, told by the problem it solved (``ApplicationSystem``'s designs and layers)."""
     units = []
-    for component in system.components:
+    for component in mapped.system.components:
         deployment = component.deployment(placement.deployments[component.name])
         for part in deployment.partitions:
-            entry = mapped.entries[(component.name, part.name)]
-            resource = placement.resources[(component.name, part.name)]
-            container_key = mapped.containers[(component.name, part.name, resource)]
-            design = "base" if entry.partition is None else \
-                "partition" + part.name.split("_partition")[-1]  # e.g. partition1_1
-            units.append(Unit(part.name, component.name, design, entry,
-                              next(c for c in entry.containers if c.key == container_key),
-                              resource,
-                              int(system.resource(resource).layer.removeprefix(
-                                  "computationalLayer")),
+            key = (component.name, part.name)
+            entry, resource = mapped.entries[key], placement.resources[key]
+            container = mapped.containers[(*key, resource)]
+            units.append(Unit(part.name, component.name, mapped.designs[key], entry,
+                              next(c for c in entry.containers if c.key == container),
+                              resource, mapped.layers[resource],
                               placement.replicas.get(resource)))
     return tuple(units)
 
@@ -146,7 +106,6 @@ def build(app: str | os.PathLike[str] | Workspace, *, mode: str = "fast",
     warnings = list(report.warnings)
     clock.lap("load + validate")
 
-    artifacts = _design_tree(app, inputs, cuts)
     space = count_deployments(app, cuts) - 1  # the first one is base
     shown = space if max_deployments is None else min(space, max(max_deployments, 0))
     candidates = tuple(
@@ -159,7 +118,7 @@ def build(app: str | os.PathLike[str] | Workspace, *, mode: str = "fast",
             "more; the placement always searches the whole space", None))
     clock.lap("design")
 
-    base = expand(app, "base", base_units(app))
+    base = expand(app, BASE_DEPLOYMENT, base_units(app))
     how, cost, feasible, optimal_units = "base rule (no performance models)", None, True, \
         base.units
     evaluation, load = None, app.expected_load()
@@ -169,32 +128,24 @@ def build(app: str | os.PathLike[str] | Workspace, *, mode: str = "fast",
         warnings += mapped.warnings
         how = f"{result.method}, {result.status}"
         cost, feasible = result.cost, result.feasible
-        optimal_units = units_from_placement(app, mapped, result.placement)
+        optimal_units = units_from_placement(mapped, result.placement)
         evaluation = result.evaluation
         load = mapped.system.arrival_rate
     clock.lap("placement")
 
     views: tuple[DeploymentView, ...] = (
         base,
-        expand(app, "optimal_deployment", optimal_units),
-        expand(app, "current_deployment", optimal_units),
+        expand(app, OPTIMAL_DEPLOYMENT, optimal_units),
+        expand(app, CURRENT_DEPLOYMENT, optimal_units),
     )
     context = EmitContext(app, views, report.loaded.documents["candidate_resources"].data,
                           inputs["common_config/application_dag.yaml"], feasible,
-                          candidates=candidates, cuts=cuts)
-    for name, emitter in EMITTERS.items():
-        if targets is None or name in targets:
-            for path, data in emitter.emit(context).items():
-                if artifacts.get(path, data) != data:
-                    raise RuntimeError(f"two emitters write different {path}")
-                artifacts[path] = data
+                          candidates=candidates, cuts=cuts, inputs=inputs,
+                          placement=PlacementRecord(how, cost, load,
+                                                    qos_predictions(app, evaluation)))
+    artifacts = emit_tree(context, targets)
     clock.lap("emit")
-
-    artifacts[MANIFEST] = manifest(artifacts, inputs, placement=how, cost=cost,
-                                   qos=qos_predictions(app, evaluation), load=load)
-    clock.lap("manifest")
-    return CompileResult(dict(sorted(artifacts.items())), how, cost, tuple(clock.stages),
-                         tuple(warnings))
+    return CompileResult(artifacts, how, cost, tuple(clock.stages), tuple(warnings))
 
 
 def emit_deployment(workspace: Workspace, name: str, units: tuple[Unit, ...], *,
@@ -205,9 +156,8 @@ def emit_deployment(workspace: Workspace, name: str, units: tuple[Unit, ...], *,
                           workspace.report.loaded.documents["candidate_resources"].data,
                           workspace.inputs["common_config/application_dag.yaml"], feasible,
                           cuts=workspace.cuts)
-    prefix = f"aisprint/deployments/{name}/"
-    return {path: data for emitter in EMITTERS.values()
-            for path, data in emitter.emit(context).items() if path.startswith(prefix)}
+    prefix = f"{deployment_folder(name)}/"
+    return {path: data for path, data in emit_tree(context).items() if path.startswith(prefix)}
 
 
 def qos_predictions(app, evaluation) -> tuple[QosRecord, ...]:
@@ -231,14 +181,6 @@ def qos_predictions(app, evaluation) -> tuple[QosRecord, ...]:
 def _round(value: float | None) -> float | None:
     """Six significant digits: the same text on every platform, plenty for seconds."""
     return None if value is None else float(f"{value:.6g}")
-
-
-def manifest(artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *, placement: str,
-             cost: float | None, qos: tuple[QosRecord, ...] = (),
-             load: float | None = None) -> bytes:
-    """The bytes of ``aisprint/manifest.json`` for a compiled tree (``compiler.manifest``)."""
-    return Manifest.of(artifacts, inputs, tool_version=__version__,
-                       placement=PlacementRecord(placement, cost, load, tuple(qos))).to_bytes()
 
 
 # ----------------------------------------------------------------------------- placement
@@ -282,14 +224,14 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
     mapped, result, settings = solved.mapped, solved.result, report.application.space4aid
     written: list[Path] = []
     if write:
-        target = Path(app_dir) / "aisprint" / "deployments" / "optimal_deployment"
-        units = units_from_placement(report.application, mapped, result.placement)
+        target = Path(app_dir) / deployment_folder(OPTIMAL_DEPLOYMENT)
+        units = units_from_placement(mapped, result.placement)
         production = production_document(
             production_rows(units),
             candidate_resources=report.loaded.documents["candidate_resources"].data,
             replicas=replicas_of(units), feasible=result.feasible)
         files = {
-            target / "production_deployment.yaml": dump_yaml(production).decode(),
+            target / PRODUCTION: dump_yaml(production).decode(),
             target / "space4ai-d" / "system.json":
                 json.dumps(system_json(mapped.system), indent=2) + "\n",
             target / "space4ai-d" / "solution.json":

@@ -14,9 +14,9 @@ from compiler import api
 from compiler.compile import MANIFEST, build
 from compiler.gitops.folder import stale_files, write_tree
 from compiler.load.oscarp import load_performance
+from compiler.load.schema import load_schema
 from compiler.placement.from_application import system_from_application
 from compiler.placement.production import placement_from_production
-from compiler.validate.schema import load_schema
 from tests.cli.test_cli import aisprint
 
 
@@ -81,7 +81,7 @@ def test_partitioned_local_limit_becomes_a_global_limit_over_the_partitions(
     mapped = system_from_application(app, performance)  # partitions allowed
     placement = solve(mapped.system).placement
     assert placement.deployments["person-detector"] == "partition1"
-    view = expand(app, "optimal_deployment", units_from_placement(app, mapped, placement))
+    view = expand(app, "optimal_deployment", units_from_placement(mapped, placement))
     chain = ("person-detector_partition1_1", "person-detector_partition1_2")
     assert ("person-detector_partition1_1", "person-detector_partition1_2", 1.0) in \
         view.dependencies

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from compiler.diagnostics import Diagnostic, diagnostic
@@ -52,6 +52,9 @@ class ApplicationSystem:
     entries: Mapping[tuple[str, str], CandidateDeployment]  # (component, partition) -> entry
     containers: Mapping[tuple[str, str, str], str]  # (component, partition, resource) -> key
     warnings: tuple[Diagnostic, ...] = ()
+    # (component, partition) -> its design: base, or partition<cut>_<half> (aisprint design)
+    designs: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    layers: Mapping[str, int] = field(default_factory=dict)  # resource -> layer number
 
 
 def layer_name(number: int) -> str:
@@ -115,6 +118,8 @@ def system_from_application(app: Application, performance: PerformanceData | Non
 
     sizes = performance.data_sizes
     entries: dict[tuple[str, str], CandidateDeployment] = {}
+    designs: dict[tuple[str, str], str] = {}
+    layer_numbers = {r.name: lay.number for lay in infra.layers for r in lay.resources}
     containers: dict[tuple[str, str, str], str] = {}
     options: dict[tuple[str, str], tuple[Option, ...]] = {}
     components = []
@@ -136,13 +141,14 @@ def system_from_application(app: Application, performance: PerformanceData | Non
                 parts.append(Partition(unit, early_exit, tuple(following),
                                        tuple(size for _ in following)))
                 entries[(name, unit)] = entry
+                designs[(name, unit)] = "base" if entry.partition is None else \
+                    f"partition{cut}_{entry.partition.part}"
                 found = []
                 for container in entry.containers:
                     for res_name in container.candidate_resources:
                         res = by_resource.get(res_name)
                         if res is None or any(o.resource == res_name for o in found) or \
-                                int(res.layer.removeprefix("computationalLayer")) \
-                                not in entry.layers:
+                                layer_numbers[res_name] not in entry.layers:
                             continue
                         model = next((performance.model(name, n, res_name)
                                       for n in _unit_names(entry, cut)
@@ -188,7 +194,8 @@ def system_from_application(app: Application, performance: PerformanceData | Non
         options=MappingProxyType(options), local_constraints=MappingProxyType(local),
         global_constraints=global_, arrival_rate=arrival_rate, time=time_horizon)
     return ApplicationSystem(system, MappingProxyType(entries), MappingProxyType(containers),
-                             tuple(warnings))
+                             tuple(warnings), MappingProxyType(designs),
+                             MappingProxyType(layer_numbers))
 
 
 def _option(resource: ResourceType, memory: float, model: Mapping | None, root: str = ""

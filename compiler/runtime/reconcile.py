@@ -170,8 +170,8 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
                     tolerance: float) -> Replacement:
     """The repository tree with a new current_deployment, or why nothing should move."""
     workspace = Workspace.from_folder(app_dir)
-    app = workspace.application  # InvalidInput unless it validates
-    # the problem compile solved (cuts and their transfer sizes included), at the measured load
+    # the problem compile solved (cuts and their transfer sizes included), at the measured
+    # load; InvalidInput unless the application validates
     mapped = workspace.problem(arrival_rate=load)
     running = placement_from_production(mapped, yaml.safe_load(
         tree[f"{CURRENT}/{PRODUCTION}"]))
@@ -186,7 +186,7 @@ def replace_current(app_dir: Path, tree: Mapping[str, bytes], *, load: float | N
     if not result.changed:
         return Replacement(None, note="the running placement is still the cheapest that "
                            "meets every constraint at the measured times and load")
-    units = units_from_placement(app, mapped, result.placement)
+    units = units_from_placement(mapped, result.placement)
     layer_of = {u.name: u.layer for u in units}
     moves = tuple(f"moved {m.unit} to layer {layer_of.get(m.unit, '?')} ({m.after})"
                   if m.after else f"removed {m.unit}" for m in result.moves) + tuple(

@@ -60,7 +60,7 @@ def test_production_deployment_round_trips(prepared_examples):
         mapped = system_from_application(report.application, performance)
         result = solve(mapped.system)
         assert result.feasible, name
-        units = units_from_placement(report.application, mapped, result.placement)
+        units = units_from_placement(mapped, result.placement)
         doc = production_document(
             production_rows(units),
             candidate_resources=report.loaded.documents["candidate_resources"].data,
