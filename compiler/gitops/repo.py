@@ -31,8 +31,6 @@ import errno
 import os
 import shutil
 import subprocess
-import tarfile
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -271,21 +269,6 @@ class Reader:
 def read_tree(repo: git.Repo, rev: str, prefix: str = "") -> dict[str, bytes]:
     """The compiled files of commit ``rev`` of an open repository (see ``Reader.read_tree``)."""
     return Reader(repo.working_tree_dir or repo.git_dir).read_tree(rev, prefix)
-
-
-def export(repo_path: str | os.PathLike[str], rev: str, subdir: str, dest: Path) -> Path:
-    """Extract ``subdir`` of commit ``rev`` into ``dest`` (for compiling an older revision)."""
-    reader = Reader(repo_path)
-    sha = reader.resolve(rev)
-    dest.mkdir(parents=True, exist_ok=True)
-    args = [sha, "--", subdir] if subdir.strip("/") else [sha]
-    with tempfile.TemporaryFile() as archive:
-        subprocess.run(["git", "-C", str(repo_path), "archive", "--format=tar", *args],
-                       stdout=archive, check=True)
-        archive.seek(0)
-        with tarfile.open(fileobj=archive) as tar:
-            tar.extractall(dest, filter="data")
-    return dest / subdir if subdir.strip("/") else dest
 
 
 def work_tree_of(path: str | os.PathLike[str]) -> tuple[Path, str] | None:
