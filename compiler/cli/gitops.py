@@ -215,10 +215,10 @@ def pr_comment(
     if not event:
         raise github._fail("GITHUB_EVENT_PATH is not set: this command runs in GitHub Actions",
                            "use `aisprint plan -o markdown` elsewhere")
-    api = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    api_url = os.environ.get("GITHUB_API_URL", "https://api.github.com")
 
     def client() -> github.GitHub:
-        return github.GitHub(os.environ.get("GITHUB_TOKEN", ""), api)
+        return github.GitHub(os.environ.get("GITHUB_TOKEN", ""), api_url)
 
     run = github.workflow_run_from_event(event)
     if artifact and run is None:
