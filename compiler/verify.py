@@ -3,8 +3,9 @@
 Each target checks its own files (``Emitter.check``): tosca-parser and IM's own translation for
 TOSCA, oscar-python for OSCAR FDL, helm and kubernetes-validate for charts, the JSON Schemas of
 ``schemas/`` for the rest. This runs every check of the registry over one copy of the tree in
-a temporary folder, plus the manifest against its schema. The tools come in ``CheckTools``
-(``compiler.tools`` finds them); a check whose tool is missing says so (AIS907).
+a temporary folder, its final step's (the manifest against its schema) included. The tools
+come in ``CheckTools`` (``compiler.tools`` finds them); a check whose tool is missing says so
+(AIS907).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.layout import MANIFEST
 from compiler.tools import find_custom_types, find_helm, find_im_python, find_tosca_artifacts
-from targets import EMITTERS, Emitter
-from targets.check import CheckTools, CompiledTree, rejected, schema_problems
+from targets import EMITTERS, FINAL, Emitter, FinalEmitter
+from targets.check import CheckTools, CompiledTree, rejected
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def find_check_tools(tosca_types: str | os.PathLike[str] | None = None) -> Check
 
 
 def check_artifacts(artifacts: Mapping[str, bytes], tools: CheckTools,
-                    emitters: Iterable[Emitter] | None = None) -> CheckReport:
+                    emitters: Iterable[Emitter | FinalEmitter] | None = None) -> CheckReport:
     """Every emitter's check (all of the registry unless ``emitters`` says) on ``artifacts``,
     a compiled tree."""
     found: list[Diagnostic] = []
@@ -56,10 +56,8 @@ def check_artifacts(artifacts: Mapping[str, bytes], tools: CheckTools,
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(data)
         tree = CompiledTree(inside, root, tools)
-        for emitter in EMITTERS.values() if emitters is None else emitters:
+        for emitter in (*EMITTERS.values(), FINAL) if emitters is None else emitters:
             found += emitter.check(tree)
-    if MANIFEST in artifacts:  # compile writes the manifest itself, not an emitter
-        found += schema_problems(MANIFEST, artifacts[MANIFEST], "manifest")
     return CheckReport(tuple(d for d in found if d.severity is Severity.INFO),
                        tuple(sorted((d for d in found if d.severity is not Severity.INFO),
                                     key=lambda d: d.location.file if d.location else "")))

@@ -1,6 +1,9 @@
 """Emitters: one module per deployment target, each satisfying ``Emitter``, registered in
 ``EMITTERS``. An emitter is a pure function of the ``EmitContext`` (the application and its
 deployment views): the same inputs give the same bytes, with no clock, network or randomness.
+
+``emit_tree`` is the whole compiled tree: every emitter of the registry in order (the design
+tree first), then its final step, ``FINAL`` (the manifest), over what they all wrote.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import yaml
 
 from compiler.design.deployments import DeploymentView
 from compiler.diagnostics import Diagnostic
+from compiler.manifest import PlacementRecord
 from compiler.model import Application
 from targets.check import CompiledTree
 
@@ -28,6 +32,8 @@ class EmitContext:
     # deployment1..N of the design space: layers chosen, no placement (DAG and QoS files only)
     candidates: tuple[DeploymentView, ...] = ()
     cuts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # designed partitions
+    inputs: Mapping[str, bytes] = field(default_factory=dict)  # the application's files, read
+    placement: PlacementRecord | None = None  # how it was placed (a compile's, for the manifest)
 
 
 class Emitter(Protocol):
@@ -40,6 +46,21 @@ class Emitter(Protocol):
     def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
         """What the consumers of this target's files in ``tree`` say of them (AIS906), and the
         checks that could not run for want of a tool (AIS907); run by ``compile --check``."""
+        ...
+
+
+class FinalEmitter(Protocol):
+    """The registry's last step: it emits from the files every other emitter wrote (the
+    manifest lists each artifact with its digest), so ``emit_tree`` runs it once they all
+    have, whatever ``targets`` selected."""
+
+    name: str
+
+    def emit_over(self, context: EmitContext, artifacts: Mapping[str, bytes]
+                  ) -> Mapping[str, bytes]:
+        ...
+
+    def check(self, tree: CompiledTree) -> tuple[Diagnostic, ...]:
         ...
 
 
@@ -64,11 +85,34 @@ def dump_yaml(data) -> bytes:
 def _registry() -> dict[str, Emitter]:
     # deferred: every target module imports EmitContext from this package, so they load
     # once it is defined
-    from targets import ams, deployment_folders, docker, helm, oscar_fdl, scone, tosca
+    from targets import ams, deployment_folders, designs, docker, helm, oscar_fdl, scone, tosca
 
-    return {"deployments": deployment_folders.EMITTER, "ams": ams.EMITTER, "tosca": tosca.EMITTER,
-            "oscar_fdl": oscar_fdl.EMITTER, "helm": helm.EMITTER, "scone": scone.EMITTER,
-            "docker": docker.EMITTER}
+    return {"designs": designs.EMITTER, "deployments": deployment_folders.EMITTER,
+            "ams": ams.EMITTER, "tosca": tosca.EMITTER, "oscar_fdl": oscar_fdl.EMITTER,
+            "helm": helm.EMITTER, "scone": scone.EMITTER, "docker": docker.EMITTER}
+
+
+def _final() -> FinalEmitter:
+    # deferred: the manifest's module imports EmitContext from this package, as the others
+    from targets import manifest
+
+    return manifest.EMITTER
 
 
 EMITTERS: dict[str, Emitter] = _registry()
+FINAL: FinalEmitter = _final()
+ALWAYS = ("designs",)  # emitted whatever ``targets`` selects: the other targets build from it
+
+
+def emit_tree(context: EmitContext, targets: tuple[str, ...] | None = None) -> dict[str, bytes]:
+    """Every file of the compiled tree for ``context`` (``targets``: only these emitters of
+    the registry, and those it always runs), sorted by path, the final step's included."""
+    artifacts: dict[str, bytes] = {}
+    for name, emitter in EMITTERS.items():
+        if targets is None or name in targets or name in ALWAYS:
+            for path, data in emitter.emit(context).items():
+                if artifacts.get(path, data) != data:
+                    raise RuntimeError(f"two emitters write different {path}")
+                artifacts[path] = data
+    artifacts.update(FINAL.emit_over(context, artifacts))
+    return dict(sorted(artifacts.items()))

@@ -11,8 +11,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from compiler import api
-from compiler.compile import MANIFEST, build
+from compiler.compile import build
 from compiler.gitops.folder import stale_files, write_tree
+from compiler.layout import MANIFEST
 from compiler.load.oscarp import load_performance
 from compiler.load.schema import load_schema
 from compiler.placement.from_application import system_from_application

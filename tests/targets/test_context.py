@@ -10,7 +10,7 @@ from dataclasses import replace
 from compiler.design.deployments import base_units, count_deployments, enumerate_deployments, expand
 from compiler.tools import find_custom_types
 from compiler.verify import check_artifacts
-from targets import EMITTERS
+from targets import EMITTERS, emit_tree
 from targets.check import CheckTools
 from tests.conftest import SHARED
 from tests.targets import context as ctx
@@ -39,12 +39,7 @@ def test_the_design_space_holds_the_candidate_and_the_placed_units():
 def test_what_every_emitter_writes_for_it_passes_every_target_s_check():
     """The consumers (schemas, tosca-parser, oscar-python, the build contexts' own rules) accept
     the whole output; helm and IM's translation run in the integration tests."""
-    files = {path: data for emitter in EMITTERS.values()
-             for path, data in emitter.emit(ctx.context()).items()}
-    # what the design tree holds beside each design's code (compile writes it)
-    files.update({f"aisprint/designs/{unit.component}/{unit.design}/script.sh":
-                  f"#!/bin/sh\ncd /opt/{unit.name}\nexec python main.py\n".encode()
-                  for view in (ctx.BASE, ctx.OPTIMAL) for unit in view.units})
+    files = emit_tree(ctx.context())  # the design tree's scripts included
     types = SHARED / "tosca-types"  # a clone without ../shared checks all but the TOSCA
     custom_types = find_custom_types(types) if types.is_dir() else None
     report = check_artifacts(files, CheckTools(custom_types=custom_types))
