@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -359,7 +360,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str,
     table = Table(*header, title=title)
     for row in rows:
         table.add_row(*row)
-    RichConsole(file=buffer, force_terminal=True, width=120).print(table)
+    width = shutil.get_terminal_size((120, 24)).columns  # the table fits the terminal
+    RichConsole(file=buffer, force_terminal=True, width=width).print(table)
     return buffer.getvalue()
 
 
