@@ -336,6 +336,8 @@ def test_a_design_shown_as_talk_in_text_and_as_a_table_in_markdown(prepared_exam
     assert len([line for line in lines[2:] if line.startswith("| ")]) == len(cuts)
     doc = json.loads(rendered(view, Format.json)[0])
     assert doc["cuts"] == cuts and doc["annotations"].endswith("annotations.yaml")
+    painted = view.text(colour=True)  # a terminal gets rich's table, titled
+    assert "chosen cuts" in painted and "\x1b[" in painted
 
 
 def test_a_profile_campaign_in_every_format(tmp_path):
