@@ -34,7 +34,7 @@ from compiler.layout import MANIFEST
 VERSION = 1
 SCHEMA = f"https://aisprint-gitops.github.io/schemas/manifest/v{VERSION}.json"
 TOOL = "aisprint-gitops"
-_SCHEMA_URL = re.compile(r"https://aisprint-gitops\.github\.io/schemas/manifest/v(\d+)\.json")
+_SCHEMA_URL = re.compile(r"https://aisprint-gitops\.github\.io/schemas/manifest/v(\d{1,9})\.json")
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 

@@ -214,6 +214,8 @@ def test_what_the_schema_refuses_is_ais959_naming_the_file_and_the_fix(name, mut
     (b'{"placement": {"cost": NaN}}', "not JSON"), (b"[" * 100_000 + b"]" * 100_000, "not JSON"),
     (b'{"$schema": "https://example.com/manifest/v1.json"}', "its $schema is"),
     (b"1" * 5000, "not JSON"),
+    (b'{"$schema": "https://aisprint-gitops.github.io/schemas/manifest/v' + b"9" * 5000
+     + b'.json"}', "its $schema is"),  # a version no int() should be asked to read
 ])
 def test_what_is_not_even_a_manifest_document_is_ais959(data, problem):
     with pytest.raises(InvalidInput) as caught:

@@ -293,7 +293,7 @@ def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
                      int(found[1]))
 
 
-_PLAN_URL = re.compile(re.escape(PLAN_SCHEMA).replace(r"v1\.json", r"v(\d+)\.json"))
+_PLAN_URL = re.compile(re.escape(PLAN_SCHEMA).replace(r"v1\.json", r"v(\d{1,9})\.json"))
 
 
 def _not_a_plan(path, problem: str) -> InvalidInput:

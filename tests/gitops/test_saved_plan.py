@@ -47,6 +47,7 @@ def test_a_saved_plan_reads_back_as_the_head_and_manifest_it_was_made_for(tmp_pa
     ("not json", "Expecting value"),
     ("[]", "its $schema is not"),
     ('{"$schema": "https://example.org/plan/v1.json"}', "its $schema is not"),
+    (json.dumps({"$schema": PLAN_SCHEMA.replace("v1", "v" + "9" * 5000)}), "its $schema is not"),
 ])
 def test_a_file_that_is_not_a_plan_is_ais949(tmp_path, text, problem):
     path = tmp_path / "plan.json"
