@@ -9,16 +9,16 @@ import typer
 
 from compiler import api  # its names load when a verb runs (start-up time)
 from compiler.cli.output import NO_COLOR, Console, Format, console, output_option
-from compiler.console.plan import PlanHeadline, PlanView, markdown_comments, render_markdown
 from compiler.diagnostics import diagnostic
-from compiler.gitops import github
-from compiler.gitops.summary import plan_json
 
 EXIT_CHANGES = 2
 PLAN_OUTPUT = output_option("text (terminal) | markdown | json | github (plain text).")
 
 
 def _show(out: Console, plan, *, diffs: bool, comments_dir: str | None) -> None:
+    # deferred: plans and their renderers load the gitops package (start-up time)
+    from compiler.console.plan import PlanView, markdown_comments
+
     out.show(PlanView(plan, diffs=diffs))
     if comments_dir:
         folder = Path(comments_dir)
@@ -156,6 +156,11 @@ def pr_plan(
 
       aisprint pr-plan examples/mask_detection --out "$RUNNER_TEMP/aisprint-plan"
     """
+    # deferred: plans, their renderers and GitHub's API load the gitops package (start-up time)
+    from compiler.console.plan import PlanHeadline, render_markdown
+    from compiler.gitops import github  # deferred: as above
+    from compiler.gitops.summary import plan_json  # deferred: as above
+
     event = os.environ.get("GITHUB_EVENT_PATH")
     pr = github.pull_request_from_event(event) if event else None
     if pr is None and not (against or repo):
@@ -210,6 +215,10 @@ def pr_comment(
 
       aisprint pr-comment examples/mask_detection --repo deploy   # one stage
     """
+    # deferred: plans, their renderers and GitHub's API load the gitops package (start-up time)
+    from compiler.console.plan import PlanHeadline, markdown_comments, render_markdown
+    from compiler.gitops import github  # deferred: as above
+
     out = console(ctx)
     event = os.environ.get("GITHUB_EVENT_PATH")
     if not event:

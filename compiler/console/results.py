@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from compiler.console import View
-from compiler.gitops.summary import headline
 
 if TYPE_CHECKING:
     from compiler.compile import CompileResult
@@ -129,17 +128,24 @@ class Committed(View):
     plan: Plan
     repo: str
 
+    def headline(self) -> str:
+        # deferred: a plan's words load the gitops package, which only compile --repo needs
+        # (start-up time)
+        from compiler.gitops.summary import headline
+
+        return headline(self.plan)
+
     def text(self, colour: bool = False) -> str:
         if self.write.commit is None:
             return f"✓ {self.repo} ({self.write.branch}) is up to date: nothing to commit\n"
         pushed = f", pushed to {self.write.pushed}" if self.write.pushed else ""
         return (f"✓ committed {self.write.commit[:12]} on {self.write.branch} of {self.repo}: "
-                f"{headline(self.plan)}{pushed}\n")
+                f"{self.headline()}{pushed}\n")
 
     def to_json(self) -> dict:
         return {"repo": self.repo, "branch": self.write.branch, "commit": self.write.commit,
                 "previous": self.write.previous, "pushed": self.write.pushed,
-                "recovered": self.write.recovered, "headline": headline(self.plan),
+                "recovered": self.write.recovered, "headline": self.headline(),
                 "has_changes": self.plan.has_changes}
 
 
