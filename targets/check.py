@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
-from compiler.validate.schema import load_schema
+from compiler.load.schema import load_schema
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from compiler.errors import InvalidInput
 from compiler.gitops import workflow as deploy
 from compiler.gitops.summary import plan_json
-from compiler.validate.schema import load_schema
+from compiler.load.schema import load_schema
 from tests.cli.test_cli import aisprint
 from tests.gitops.conftest import git_run
 

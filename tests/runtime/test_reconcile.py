@@ -194,7 +194,7 @@ def test_the_cli_judges_embedded_metrics_and_commits_a_re_placement(deployment, 
     assert cycle["triggers"][0].startswith("component blurry-faces-onnx over its limit")
     from jsonschema import Draft202012Validator
 
-    from compiler.validate.schema import load_schema
+    from compiler.load.schema import load_schema
 
     manifest = json.loads(Reader(repo).read_tree(cycle["commit"])["aisprint/manifest.json"])
     Draft202012Validator(load_schema("manifest")).validate(manifest)  # still its schema's

@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from compiler.compile import build
-from compiler.validate.schema import load_schema
+from compiler.load.schema import load_schema
 from targets.ams import EMITTER
 from tests.targets import context as ctx
 from tests.targets.golden import assert_golden

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from compiler.validate.schema import load_schema
+from compiler.load.schema import load_schema
 from targets.scone import EMITTER
 from tests.targets.context import context
 from tests.targets.golden import assert_golden
