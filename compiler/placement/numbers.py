@@ -1,6 +1,6 @@
 """The ranges the placement computes safely in, and the check that a ``System`` keeps to them.
 
-The schemas already refuse such numbers in the files (``compiler/validate/schema.py``: AIS105,
+The schemas already refuse such numbers in the files (``compiler/load/schema.py``: AIS105,
 AIS109, AIS110), with the same bounds as here; a test keeps the two in step. A ``System`` can
 also be built in code, read from a SPACE4AI-D JSON or given an arrival rate on the command
 line, so every solver entry checks again and names the wrong value (AIS806) instead of dividing
