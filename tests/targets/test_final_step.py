@@ -16,6 +16,7 @@ from compiler.manifest import PlacementRecord, QosRecord, read
 from targets import EMITTERS, FINAL, emit_tree
 from targets.check import CheckTools, CompiledTree
 from tests.targets.context import context
+from tests.targets.golden import assert_golden
 from tests.targets.test_designs import INPUTS
 
 PLACED = PlacementRecord("milp, optimal", 1.25, 2.0,
@@ -83,3 +84,23 @@ def test_the_manifest_check_holds_it_to_its_schema(tree, tmp_path):
     broken = CompiledTree({**tree, MANIFEST: json.dumps(doc).encode()}, tmp_path, CheckTools())
     [found] = FINAL.check(broken)
     assert found.code == "AIS906" and found.location.file == MANIFEST
+
+
+SMALL_TREE = {"aisprint/designs/camera/base/script.sh": b"#!/bin/sh\nexec python main.py\n",
+              "aisprint/deployments/base/application_dag.yaml": b"System: {}\n"}
+
+
+def test_golden_over_a_small_fixed_tree(request):
+    """The manifest's bytes (key order, layout, final newline) over two files that do not
+    change with the other emitters."""
+    written = FINAL.emit_over(replace(context(), inputs=INPUTS, placement=PLACED), SMALL_TREE)
+    assert list(written) == [MANIFEST]
+    assert_golden(request, "manifest", written)
+
+
+def test_the_same_bytes_whatever_order_the_artifacts_and_inputs_come_in():
+    ordered = FINAL.emit_over(replace(context(), inputs=INPUTS, placement=PLACED), SMALL_TREE)
+    shuffled = FINAL.emit_over(
+        replace(context(), inputs=dict(reversed(INPUTS.items())), placement=PLACED),
+        dict(reversed(SMALL_TREE.items())))
+    assert shuffled == ordered
