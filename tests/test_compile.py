@@ -264,10 +264,18 @@ def test_boundary_sizes_of_generated_cuts_feed_the_placement_unless_measured(mas
     assert boundary_sizes(mask_app) == {"blurry-faces-onnx_partition1_1": 0.004}
     sizes = mask_app / "oscarp" / "components_data_size.yaml"
     measured = yaml.safe_load(sizes.read_text())
-    assert measured["blurry-faces-onnx_partition1_1"] == 1.2  # the file's measured value wins
+    assert measured["blurry-faces-onnx_partition1_1"] == 1.2
+
+    def sent_by_half_1() -> float:  # what the placement prices the cut's transfer at
+        system = Workspace.from_folder(mask_app).problem().system
+        half1 = system.components[0].deployment("partition1").partitions[0]
+        return half1.data_to("blurry-faces-onnx_partition1_2")
+
+    assert sent_by_half_1() == 1.2  # the file's measured value wins
     del measured["blurry-faces-onnx_partition1_1"]
     sizes.write_text(yaml.safe_dump(measured))
-    result = build(mask_app)  # now the design's 4 kB boundary is what half 1 sends
+    assert sent_by_half_1() == 0.004  # now the design's 1x1000 floats (4 kB)
+    result = build(mask_app)
     production = yaml.safe_load(result.artifacts[
         "aisprint/deployments/optimal_deployment/production_deployment.yaml"])
     assert result.cost is not None and production["System"]["Components"]
