@@ -679,7 +679,10 @@ def _wait(pid: int, deadline: float) -> int | None:
     return None
 
 
-_LOCATED = re.compile(r"(?m)^(\S+?):(\d+:\d+:)? (error|warning) AIS\d{3}")
+# a located diagnostic, as text (``file:line:col: error AIS203``) or as a row of the markdown
+# table `plan -o markdown` prints (``| ❌ error | AIS203 | `file:line:col` |``)
+_LOCATED = re.compile(r"(?m)^(\S+?):(\d+:\d+:)? (error|warning) AIS\d{3}"
+                      r"|^\| \S+ (error|warning) \| AIS\d{3} \| `[^`]+` \|")
 
 
 def judge(result: Result, steps: dict, work: Path, app: Path) -> None:
