@@ -116,3 +116,15 @@ def test_a_revision_that_is_no_commit_says_so(committed_app):
     with pytest.raises(InvalidInput) as error:
         Workspace.from_revision(committed_app, "no-such-branch")
     assert [d.code for d in error.value.diagnostics] == ["AIS946"]
+
+
+def test_a_revision_is_validated_on_its_own_files_not_the_work_tree(committed_app):
+    """Every check reads the files as read once: a credential added to the work tree after
+    the commit is the work tree's problem, not the revision's (and the other way round)."""
+    import secrets
+
+    key = "AKIA" + secrets.token_hex(8).upper()  # the shape of an AWS access key id
+    (committed_app / "src" / "mask-alert" / "notes.txt").write_text(f"key = {key}\n")
+    in_work_tree = [d.code for d in Workspace.from_folder(committed_app).report.diagnostics]
+    at_head = [d.code for d in Workspace.from_revision(committed_app, "HEAD").report.diagnostics]
+    assert "AIS604" in in_work_tree and "AIS604" not in at_head

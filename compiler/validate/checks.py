@@ -8,15 +8,14 @@ finding (nor crash a check). A check yields diagnostics and never raises.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Location, diagnostic
 from compiler.load import files as boundary
 from compiler.load.application import LoadedApplication
+from compiler.load.schema import INPUT_FILES
 from compiler.load.yamlpos import YamlDocument
 from compiler.model import Dag, LayerType, looks_like_partition
 from compiler.secrets import (
@@ -499,16 +498,17 @@ def qos_paths(app: LoadedApplication) -> Iterator[Diagnostic]:
 
 @check("annotations")
 def onnx_files_exist(app: LoadedApplication) -> Iterator[Diagnostic]:
-    if not app.source_documents:
+    if not app.source_documents or app.source is None:
         return
     for a in app.annotations:
         for kind in ("partitionable_model", "early_exits_model"):
             onnx_file = (a.values.get(kind) or {}).get("onnx_file")
             if not isinstance(onnx_file, str) or not onnx_file:
                 continue
-            # through the input boundary: a path that leaves is AIS525, never looked at here
-            real, leaves = boundary.locate(app.app_dir, f"src/{a.folder}/onnx/{onnx_file}")
-            if leaves is None and not os.path.isfile(real):  # isfile: False on any OSError
+            # among the files read: a path that leaves is AIS525, never looked at here
+            rel = f"src/{a.folder}/onnx/{onnx_file}"
+            _, leaves = boundary.locate(app.source, rel)
+            if leaves is None and rel not in app.source.files:
                 yield diagnostic(
                     "AIS524", f"{a.component}: {kind} names onnx/{onnx_file}, which is not in "
                     f"src/{a.folder}/", f"put the model at src/{a.folder}/onnx/{onnx_file} "
@@ -651,13 +651,9 @@ def secrets_in(doc: YamlDocument, allow_literals: bool = False) -> Iterator[Diag
                 "rotate it if it was ever pushed", doc.loc(path))
 
 
-def secrets_in_comments(doc: YamlDocument) -> Iterator[Diagnostic]:
+def secrets_in_comments(doc: YamlDocument, text: str) -> Iterator[Diagnostic]:
     """Credential shapes outside the values (comments): the DAG file is copied as written."""
-    try:
-        with open(doc.file, "rb") as handle:
-            lines = handle.read(_SOURCE_SCAN_LIMIT).decode("utf-8", "replace").splitlines()
-    except OSError:
-        return
+    lines = text[:_SOURCE_SCAN_LIMIT].splitlines()
     values = [v for _, _, v in _walk(doc.data) if isinstance(v, str)]
     for number, line in enumerate(lines, 1):
         found = find_credential(line)
@@ -671,45 +667,38 @@ def secrets_in_comments(doc: YamlDocument) -> Iterator[Diagnostic]:
 @check("documents")
 def no_secrets(app: LoadedApplication) -> Iterator[Diagnostic]:
     allow = literals_allowed()
-    for doc in app.documents.values():
+    paths = {spec.schema: spec.path for spec in INPUT_FILES}
+    for schema, doc in app.documents.items():
         yield from secrets_in(doc, allow)
-        yield from secrets_in_comments(doc)
+        data = app.source.files.get(paths.get(schema, "")) if app.source else None
+        if data is not None:
+            yield from secrets_in_comments(doc, data.decode("utf-8", "replace"))
 
 
 @check()
 def no_secrets_in_sources(app: LoadedApplication) -> Iterator[Diagnostic]:
     """Every file under src/ is copied into the designs (and their images): no text file may
-    hold a credential. Symbolic links are not followed (they are not part of the sources)."""
-    root = Path(app.app_dir) / "src"
-    if not root.is_dir() or root.is_symlink():
+    hold a credential. The files are the ones read (links inside the application followed,
+    the others refused by the input boundary)."""
+    if app.source is None:
         return
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not (Path(folder) / d).is_symlink())
-        for name in sorted(files):
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            try:
-                with path.open("rb") as handle:
-                    raw = handle.read(_SOURCE_SCAN_LIMIT)
-            except OSError:
-                continue
-            if b"\0" in raw[:8192]:
-                continue  # binary (ONNX models, images): keys are text files
-            text = raw.decode("utf-8", "replace")
-            shape = credential_shape(text)
-            if shape is None:
-                continue
-            line = next((i for i, row in enumerate(text.splitlines(), 1)
-                         if credential_shape(row)), 0)
-            relative = os.path.relpath(path, root)
-            shown = os.path.normpath(os.path.join(app.app_dir, "src", relative))
-            yield diagnostic(
-                "AIS604", f"{shape} is written in src/{relative}, which is "
-                "copied into every design and container image",
-                "remove it and read the credential from an environment variable at run "
-                "time (os.environ); rotate it if it was ever pushed",
-                Location(shown, line, 1 if line else 0))
+    for rel, data in app.source.files.items():
+        if not rel.startswith("src/"):
+            continue
+        raw = data[:_SOURCE_SCAN_LIMIT]
+        if b"\0" in raw[:8192]:
+            continue  # binary (ONNX models, images): keys are text files
+        text = raw.decode("utf-8", "replace")
+        shape = credential_shape(text)
+        if shape is None:
+            continue
+        line = next((i for i, row in enumerate(text.splitlines(), 1)
+                     if credential_shape(row)), 0)
+        yield diagnostic(
+            "AIS604", f"{shape} is written in {rel}, which is copied into every design and "
+            "container image", "remove it and read the credential from an environment "
+            "variable at run time (os.environ); rotate it if it was ever pushed",
+            Location(boundary.display(app.source, rel), line, 1 if line else 0))
 
 
 # ----------------------------------------------------------------------------- other inputs
