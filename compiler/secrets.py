@@ -3,7 +3,7 @@ replace them, and scrub credentials out of any text a server sends back.
 
 Three users:
 
-* the validator (``compiler.validate.checks``) asks ``credential_field`` / ``credential_shape``
+* the validator (``compiler.validate.credentials``) asks ``credential_field`` / ``credential_shape``
   whether an input value is a credential written in clear, and ``variable_name`` for the
   ``${VAR}`` the fix should write;
 * the emitters (``targets/``) call ``reference`` on every input value that may hold a

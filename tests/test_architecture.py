@@ -98,3 +98,19 @@ def test_the_cycle_finder_finds_cycles():
     found = architecture.cycles([edge("a", "b", 1, False, False), edge("b", "c", 1, True, False),
                                  edge("c", "a", 1, False, False), edge("c", "d", 1, False, False)])
     assert found == [["a", "b", "c"]]
+
+
+def test_every_check_of_validation_is_registered():
+    """The checks live in one module per subject; each must be imported to register itself
+    (a module of checks left out of compiler/validate/__init__.py would silently not run)."""
+    from compiler.validate.registry import CHECKS
+
+    declared = set()
+    for path in sorted((REPO / "compiler" / "validate").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", "") == "check"
+                    for d in node.decorator_list):
+                declared.add(f"compiler.validate.{path.stem}.{node.name}")
+    registered = {f"{fn.__module__}.{fn.__name__}" for _, fn in CHECKS}
+    assert len(declared) >= 19 and registered == declared

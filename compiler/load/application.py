@@ -5,7 +5,7 @@ one list of files compile reads, so what validation accepts compile can read.
 
 ``load_application`` never raises on bad input: it returns what it could build plus the
 diagnostics for the rest. A part whose file is missing or breaks its schema is ``None``, so the
-cross-file checks (``compiler.validate.checks``) can still run on the parts that are sound.
+cross-file checks (``compiler.validate``) can still run on the parts that are sound.
 """
 
 from __future__ import annotations

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from compiler.diagnostics import Diagnostic, Severity, has_errors, sort_key
 from compiler.load.application import LoadedApplication, load_application
 from compiler.model import Application
-from compiler.validate.checks import run_checks
+
+# each module of checks registers its own with @check when imported
+from compiler.validate import (  # noqa: F401
+    code_annotations,
+    credentials,
+    dag,
+    deployments,
+    inputs,
+    resources,
+)
+from compiler.validate.registry import run_checks
 
 
 @dataclass(frozen=True)
