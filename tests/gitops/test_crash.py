@@ -79,6 +79,15 @@ def run_and_kill(mode: str, target: Path, delay: float | None) -> bool:
     time.sleep(delay)
     os.killpg(child.pid, signal.SIGKILL)  # the git commands it runs die with it
     child.wait(timeout=30)
+    # the child's own children (git, a fork not yet exec'ed) may die a moment after it; until
+    # the whole group is gone one of them can still hold the write lock
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
     return child.returncode == 0
 
 
