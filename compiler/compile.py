@@ -42,10 +42,11 @@ from compiler.manifest import PlacementRecord, QosRecord
 from compiler.placement.from_application import ApplicationSystem
 from compiler.placement.interop import dumps_solution, solution_json, system_json
 from compiler.placement.maxload import max_load
+from compiler.placement.methods import solver_options
 from compiler.placement.performance import DEFAULT
 from compiler.placement.production import production_document
 from compiler.placement.result import SolveResult
-from compiler.placement.solve import PlacementOutcome, solve
+from compiler.placement.solve import DEFAULT_TIME_LIMIT, PlacementOutcome, solve
 from compiler.workspace import Workspace
 from compiler.write import write_atomically
 from targets import EmitContext, dump_yaml, emit_tree
@@ -197,11 +198,12 @@ def solve_application(workspace: Workspace, *, arrival_rate: float | None = None
                       conventions=None, progress=None) -> SolvedApplication:
     """The cheapest feasible placement of a valid application, or AIS804 saying why not."""
     mapped = workspace.problem(arrival_rate=arrival_rate)
-    settings = workspace.application.space4aid
-    if settings is not None and settings.seed is not None and seed == 1:
-        seed = settings.seed  # SPACE4AI-D.yaml's Seed, unless one was given
-    result = solve(mapped.system, mode=mode, time_limit=time_limit, seed=seed,
-                   conventions=conventions or DEFAULT, progress=progress)
+    # SPACE4AI-D.yaml's Methods/Seed/VerboseLevel; validation reported what they map to
+    options = solver_options(workspace.application.space4aid)
+    result = solve(mapped.system, mode=mode,
+                   time_limit=options.time_limit(time_limit, DEFAULT_TIME_LIMIT.get(mode, 0.0)),
+                   seed=options.seed_or(seed), conventions=conventions or DEFAULT,
+                   progress=progress if options.progress else None)
     if not result.feasible:
         explanation = "; ".join(result.explanation) or "no feasible placement was found"
         raise InvalidInput([diagnostic(
@@ -238,7 +240,7 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
                 dumps_solution(solution_json(mapped.system, result.placement,
                                              result.evaluation)),
         }
-        bisection = _binary_search_method(settings)
+        bisection = solver_options(settings).max_load
         found_max = None
         if bisection is not None:
             # SPACE4AI-D's BS method: how far the chosen placement stretches
@@ -255,12 +257,3 @@ def place_application(app_dir: str | os.PathLike[str], *, arrival_rate: float | 
                                 found_max)
     return PlacementOutcome(mapped.system, result, tuple(written),
                             tuple(report.warnings) + mapped.warnings)
-
-
-def _binary_search_method(settings) -> tuple[float, float] | None:
-    """(upperBoundLambda, epsilon) of a BS/BinarySearch method in SPACE4AI-D.yaml, if any."""
-    for method in getattr(settings, "methods", ()):
-        if method.name in ("BS", "BinarySearch"):
-            return (float(method.parameters.get("upperBoundLambda", 0)) or None,
-                    float(method.parameters.get("epsilon", 1e-5)))
-    return None

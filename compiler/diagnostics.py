@@ -146,6 +146,10 @@ CODES: dict[str, CodeInfo] = {
     "AIS804": _e("placement-infeasible", "No placement meets every constraint; the message says which limits cannot be met and by how much."),
     "AIS806": _e("placement-number", "The placement problem holds a number it cannot compute with (not finite, zero where it divides, or outside the range the solver handles); the message names the value and its valid range."),
     "AIS807": _e("solver-failed", "The MILP solver returned no usable answer (an error status or a failure reading its result); the message says what it reported."),
+    "AIS808": _w("space4aid-method-mapped", "SPACE4AI-D.yaml names a method this solver does not run as named (TabuSearch, SimulatedAnnealing, GeneticAlgorithm); the message says what runs in its place (the MILP-backed search, or local search with random kicks in --mode heuristic) and which of its specialParameters are not used."),
+    "AIS809": _w("space4aid-parameter-unused", "A SPACE4AI-D.yaml method sets a parameter it does not read (startingPointNumber on RandomGreedy, specialParameters on LocalSearch, iterations on BS, …): the value has no effect."),
+    "AIS810": _w("space4aid-method-repeated", "SPACE4AI-D.yaml lists a second method of a kind already given (two RandomGreedy, two improvement heuristics, two BS): only the first of each kind runs."),
+    "AIS811": CodeInfo("space4aid-verbose-level", Severity.INFO, "VerboseLevel above 1 shows the same live progress line as 1: the solver has one level of detail (0 hides it)."),
     # ONNX partitioning (aisprint design)
     "AIS901": _e("partition-model-missing", "The ONNX file named by partitionable_model does not exist, so the component cannot be partitioned."),
     "AIS902": _e("partition-model-invalid", "The ONNX file named by partitionable_model cannot be read or analysed (not ONNX, broken graph, shape inference fails)."),

@@ -185,4 +185,5 @@ def build_space4aid(doc: YamlDocument) -> Space4aiDSettings:
         data.get("VerboseLevel"), float(data.get("Time", 1)),
         locations=_locations(doc, (), {"edge_layers": "EdgeResources",
                                        "cloud_layers": "CloudResources",
-                                       "faas_layers": "FaaSResources"}))
+                                       "faas_layers": "FaaSResources",
+                                       "seed": "Seed", "verbose_level": "VerboseLevel"}))

@@ -1,4 +1,5 @@
-"""The optional inputs: physical_nodes.yaml and SPACE4AI-D.yaml agree with the resources."""
+"""The optional inputs: physical_nodes.yaml and SPACE4AI-D.yaml agree with the resources, and
+SPACE4AI-D.yaml's methods say what the solver runs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.load.application import LoadedApplication
 from compiler.model import LayerType
+from compiler.placement.methods import method_diagnostics
 from compiler.validate.registry import check, suggest
 
 
@@ -79,3 +81,10 @@ def space4aid_layers(app: LoadedApplication) -> Iterator[Diagnostic]:
                     "AIS702", f"{key} is a {layer.type.value} layer but is listed in {kind}",
                     "NativeCloudFunction layers are FaaS; every other type is edge or cloud",
                     where)
+
+
+@check("space4aid")
+def space4aid_methods(app: LoadedApplication) -> Iterator[Diagnostic]:
+    # the placement reads the same file through the same module: what validation reports is
+    # what `compile` and `space4aid` run (no method accepted here and then ignored there)
+    yield from method_diagnostics(app.space4aid)
