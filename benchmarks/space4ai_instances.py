@@ -34,8 +34,11 @@ source ``c1`` is pinned to the device (half the instances) its ``s1`` runs there
 demand capped so that the device stays at most half busy at the instance's Λ. FaaS has no
 capacity or sharing limit, the source is the only component on the edge (so nothing moves back
 from the cloud), and every pair of layers shares the WAN domain. The QoS limits are then *set
-from that placement*: each local limit is the reference response time times a slack in
-[1.05, 1.6], each path limit the reference path time times a slack in [1.05, 1.5] (rounded up).
+from that placement*: each local limit is the reference response time times a slack drawn in
+``LOCAL_SLACK`` (1.3–2.5), each path limit the reference path time times a slack in
+``PATH_SLACK`` (1.2–2.0), rounded up to 4 decimals. The reference is fast but dear (the
+fastest FaaS tier costs the most per request), so the cheap placements a solver looks for are
+the ones these limits make hard to find.
 The generator evaluates the reference placement with ``compiler.placement.performance.evaluate``
 and raises if it is not feasible, so an instance that is written is feasible at its Λ.
 """
