@@ -150,6 +150,7 @@ CODES: dict[str, CodeInfo] = {
     "AIS809": _w("space4aid-parameter-unused", "A SPACE4AI-D.yaml method sets a parameter it does not read (startingPointNumber on RandomGreedy, specialParameters on LocalSearch, iterations on BS, …): the value has no effect."),
     "AIS810": _w("space4aid-method-repeated", "SPACE4AI-D.yaml lists a second method of a kind already given (two RandomGreedy, two improvement heuristics, two BS): only the first of each kind runs."),
     "AIS811": CodeInfo("space4aid-verbose-level", Severity.INFO, "VerboseLevel above 1 shows the same live progress line as 1: the solver has one level of detail (0 hides it)."),
+    "AIS812": _w("space4aid-duration-capped", "The durations of SPACE4AI-D.yaml's methods add up to more than the 600 s a file may grant the solver (it comes with a pull request whose plan must not hold CI for hours); the time limit stops there, --time-limit asks for more."),
     # ONNX partitioning (aisprint design)
     "AIS901": _e("partition-model-missing", "The ONNX file named by partitionable_model does not exist, so the component cannot be partitioned."),
     "AIS902": _e("partition-model-invalid", "The ONNX file named by partitionable_model cannot be read or analysed (not ONNX, broken graph, shape inference fails)."),

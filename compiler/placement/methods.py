@@ -13,7 +13,8 @@ largest load the answer sustains). Here the same file sets:
   them can beat: a warning (AIS808) says so;
 * ``duration`` (summed over the methods that run) -> the time limit: never below what the file
   grants (SPACE4AI-D runs a method at least that long; this solver stops sooner only when the
-  optimum is proven or the iterations are spent). An explicit ``--time-limit`` wins;
+  optimum is proven or the iterations are spent), up to ``MAX_FILE_SECONDS`` (AIS812). An
+  explicit ``--time-limit`` wins;
 * ``Seed`` -> the heuristic's seed, unless one was given; ``VerboseLevel`` 0 -> no live
   progress line;
 * BS / BinarySearch ``upperBoundLambda``, ``epsilon`` -> the max-load bisection.
@@ -34,6 +35,9 @@ from compiler.model import Method, Space4aiDSettings
 CONSTRUCTION = "RandomGreedy"
 IMPROVERS = ("LocalSearch", "TabuSearch", "SimulatedAnnealing", "GeneticAlgorithm")
 BISECTION = ("BS", "BinarySearch")
+# the most seconds a file may grant: the file comes with a pull request, whose plan must not
+# hold CI for hours; longer runs are asked for on the command line (--time-limit)
+MAX_FILE_SECONDS = 600.0
 
 # what replaces each method this solver does not run as named, and the mechanism it lacks
 _MAPPED = {
@@ -103,14 +107,18 @@ def _count(method: Method | None, name: str) -> int | None:
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
+def _granted(*methods: Method | None) -> float:
+    """Seconds the methods that run are granted (SPACE4AI-D runs them one after the other)."""
+    return sum(float(m.parameters.get("duration") or 0) for m in methods if m is not None)
+
+
 def solver_options(settings: Space4aiDSettings | None) -> SolverOptions:
     if settings is None:
         return SolverOptions()
     first, _ = _chosen(settings)
     construction, improver = first.get("construction"), first.get("improver")
     bisection = first.get("bisection")
-    duration = sum(float(m.parameters.get("duration") or 0)
-                   for m in (construction, improver) if m is not None)
+    duration = min(MAX_FILE_SECONDS, _granted(construction, improver))
     max_load = None
     if bisection is not None:
         max_load = (float(bisection.parameters.get("upperBoundLambda", 0)) or None,
@@ -123,7 +131,7 @@ def solver_options(settings: Space4aiDSettings | None) -> SolverOptions:
 
 
 def method_diagnostics(settings: Space4aiDSettings | None) -> Iterator[Diagnostic]:
-    """AIS808-AIS811: what in SPACE4AI-D.yaml does not run as written, and what runs instead."""
+    """AIS808-AIS812: what in SPACE4AI-D.yaml does not run as written, and what runs instead."""
     if settings is None:
         return
     first, repeated = _chosen(settings)
@@ -159,6 +167,13 @@ def method_diagnostics(settings: Space4aiDSettings | None) -> Iterator[Diagnosti
                                  "improvement heuristic", "bisection": "max-load bisection"}[
                                      _kind(method)] + ", and only one of each runs",
             f"remove {method.key}, or put it in place of {runs.key}", method.loc())
+    granted = _granted(first.get("construction"), first.get("improver"))
+    if granted > MAX_FILE_SECONDS:
+        yield diagnostic(
+            "AIS812", f"the methods' durations add up to {granted:g} s; SPACE4AI-D.yaml can "
+            f"grant the solver at most {MAX_FILE_SECONDS:g} s, so it stops there",
+            "lower the durations, or pass --time-limit SECONDS for a longer run",
+            (first.get("improver") or first["construction"]).loc())
     if settings.verbose_level is not None and settings.verbose_level > 1:
         yield diagnostic(
             "AIS811", f"VerboseLevel {settings.verbose_level} shows the same live progress "
