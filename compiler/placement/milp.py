@@ -55,6 +55,7 @@ from compiler.placement.system import Placement, System
 
 EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
+ELASTIC_UTILISATION = 0.99  # the queue factor the elastic copy models, at most 1/(1 − 0.99)
 # HiGHS reads a cost of 1e20 as infinite and loses precision long before: the objective is
 # counted in units that bring its largest coefficient down to this (costs × replicas × T can
 # reach 1e20 within the schemas' ranges). The price: HiGHS's tolerances (~1e-6) then apply in
@@ -338,7 +339,13 @@ class _MilpBuilder:
                         self._tmax(o.component, o.weight))]
             if not any(o.component in constrained for o, _ in terms):
                 continue
-            u_cap = max(caps) if caps else 1 - EPS_STABLE
+            # the elastic copy keeps options slower than their limit (by a priced slack): a cap
+            # drawn from such a limit would be below 0 and leave φ no value at all. Its own cap
+            # keeps the big-M below (φ ≤ 100): with 1/ε, HiGHS's integrality tolerance alone
+            # let a placed partition take no time. Capping φ only underestimates times, so an
+            # excess it reports is still a lower bound.
+            u_cap = ELASTIC_UTILISATION if self.elastic else \
+                max(caps) if caps else 1 - EPS_STABLE
             u_cap = min(u_cap, 1 - EPS_STABLE)
             self.phi_cap[name] = 1 / (1 - u_cap)
             self.phi[name] = self._continuous("phi", 1.0, self.phi_cap[name])
@@ -349,7 +356,10 @@ class _MilpBuilder:
                     continue
                 self._add(self.host[name] >= opt.var, "hosts")
                 tmax = self._tmax(opt.component, opt.weight)
-                if math.isfinite(tmax):
+                # a capacity cut holds only where the limit does: the elastic copy, which may
+                # miss limits, would otherwise price a missed limit twice (and a fast option
+                # above its limit as if it were unusable)
+                if math.isfinite(tmax) and not self.elastic:
                     share = 1 - opt.demand / tmax
                     capacity = pulp.lpSum(n * self.v[(name, n)] for n in range(1, n_max + 1))
                     self._limit(self.load[name] - share * capacity - n_max * (1 - opt.var), 0.0,

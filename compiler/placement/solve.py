@@ -1,11 +1,17 @@
 """One entry point for every placement mode.
 
-* ``exact``: the MILP until the optimum is proven (or the time limit, with the gap);
-* ``fast`` (default): a short heuristic run gives an incumbent, then the MILP improves on it
-  within the time limit, stopping within 0.01 % of the optimum;
+* ``exact``: the MILP until the optimum is proven (or the time limit, with the gap), started
+  from the feasibility-first construction so that the limit never leaves it empty-handed;
+* ``fast`` (default): a short heuristic run (the construction, random greedy, local search)
+  gives an incumbent, then the MILP improves on it within the time limit, stopping within
+  0.01 % of the optimum; when the MILP finds nothing better, the incumbent is the answer
+  (``feasible``, with the MILP's bound and gap when it has one);
 * ``heuristic``: only the anytime heuristic (inputs too large for the MILP).
 
-Whatever the mode, the answer was checked by the evaluator.
+Whatever the mode, the answer was checked by the evaluator. No placement (``unknown``) only
+when nothing feasible was found in the whole time limit; the explanation then says which
+limits the closest placement found misses (and, when it can say so in a moment, which ones the
+MILP's elastic copy cannot meet).
 """
 
 from __future__ import annotations
@@ -14,15 +20,16 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic
-from compiler.errors import AisprintError
-from compiler.placement.heuristics import solve_heuristic
+from compiler.errors import AisprintError, InvalidInput
+from compiler.placement.construct import construct, unmet
+from compiler.placement.heuristics import shrink_replicas, solve_heuristic
 from compiler.placement.interop import placement_from_solution
 from compiler.placement.maxload import MaxLoad
-from compiler.placement.milp import solve_milp
+from compiler.placement.milp import explain_infeasibility, solve_milp
 from compiler.placement.numbers import check_system
 from compiler.placement.performance import DEFAULT, Conventions, evaluate
 from compiler.placement.result import SolveResult
@@ -41,12 +48,25 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
     limit = DEFAULT_TIME_LIMIT[mode] if time_limit is None else time_limit
     check_system(system)  # AIS806 rather than a ZeroDivisionError deep in a model
     start = time.perf_counter()
-    if mode == "exact":
-        return solve_milp(system, conventions, time_limit=limit, backend=backend,
-                          progress=progress)
     if mode == "heuristic":
-        return solve_heuristic(system, conventions, seed=seed, time_limit=limit,
-                               progress=progress)
+        return _explained(solve_heuristic(system, conventions, seed=seed, time_limit=limit,
+                                          progress=progress), system, conventions, backend,
+                          limit)
+    if mode == "exact":
+        # an incumbent before the proof starts: the answer at the limit if the proof is long
+        built = construct(system, conventions, time_limit=limit / 4)
+        warm = None
+        if built is not None and built.feasible:
+            warm = shrink_replicas(system, built.placement, conventions)[0]
+        remaining = max(0.1, limit - (time.perf_counter() - start))
+        result = solve_milp(system, conventions, time_limit=remaining, backend=backend,
+                            incumbent=warm, progress=progress)
+        result = _timed(result, time.perf_counter() - start, result.method)
+        if result.placement is None and result.status == "unknown":
+            result = replace(result, explanation=result.explanation + unmet(
+                built, result.seconds))
+            return _explained(result, system, conventions, backend, limit)
+        return result
     # a quick incumbent only: the MILP does the real work, and proves it
     warm = solve_heuristic(system, conventions, seed=seed, iterations=20 + 3 * len(
         system.components), local_steps=5, elite=1, kicks=0, time_limit=min(0.5, limit / 8),
@@ -57,14 +77,35 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
                        progress=progress)
     seconds = time.perf_counter() - start
     if exact.feasible or not warm.feasible:
-        return _timed(exact, seconds, "milp+heuristic" if warm.feasible else "milp")
+        result = _timed(exact, seconds, "milp+heuristic" if warm.feasible else "milp")
+        if result.placement is None and result.status == "unknown":
+            result = replace(result, explanation=result.explanation + warm.explanation)
+            return _explained(result, system, conventions, backend, limit)
+        return result
     return _timed(warm, seconds, "heuristic")
 
 
 def _timed(result: SolveResult, seconds: float, method: str) -> SolveResult:
-    from dataclasses import replace
-
     return replace(result, seconds=seconds, method=method)
+
+
+def _explained(result: SolveResult, system: System, conventions: Conventions, backend: str,
+               limit: float) -> SolveResult:
+    """An empty-handed result also says which limits the MILP's elastic copy cannot meet,
+    when it can tell within a short budget (a tenth of the limit, 0.2 to 1 s): the answer
+    stays within the time limit's spirit."""
+    if result.placement is not None or result.status != "unknown":
+        return result
+    budget = min(1.0, max(0.2, limit / 10))
+    start = time.perf_counter()
+    try:
+        lines = explain_infeasibility(system, conventions, backend=backend, time_limit=budget)
+    except InvalidInput:
+        lines = ()
+    # a copy that needs no slack only says the time ran out, which the result says already
+    useful = tuple(line for line in lines if "cannot be met" in line)
+    return replace(result, seconds=result.seconds + time.perf_counter() - start,
+                   explanation=result.explanation + useful)
 
 
 # ------------------------------------------------------------ SPACE4AI-D's own files
