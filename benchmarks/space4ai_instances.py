@@ -50,7 +50,7 @@ import json
 import math
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -306,22 +306,18 @@ def generate(components: int, seed: int = 1, *, arrival_rate: float = ARRIVAL_RA
     constrained = rng.sample(names, max(1, round(components / 3)))
     local = {c: _up(times.component_times[c] * rng.uniform(*LOCAL_SLACK))
              for c in sorted(constrained, key=names.index)}
-    paths = []
+    walks = []  # (path, slack), drawn in turn
     for _ in range(min(30, max(1, round(components / 6)))):
         path = _walk(rng, names, successors)
-        if path is None:
-            continue
-        # the path's time under the reference placement, transfers included, as evaluated
-        probe = System(base.name, base.components, base.edges, base.resources, base.layers,
-                       base.domains, base.options,
-                       global_constraints=(PathConstraint("probe", path, 1e6),),
-                       arrival_rate=arrival_rate)
-        total = evaluate(probe, reference).path_times["probe"]
-        paths.append(PathConstraint(f"p{len(paths) + 1}", path,
-                                    _up(total * rng.uniform(*PATH_SLACK))))
-    system = System(base.name, base.components, base.edges, base.resources, base.layers,
-                    base.domains, base.options, MappingProxyType(local), tuple(paths),
-                    arrival_rate=arrival_rate, time=1.0)
+        if path is not None:
+            walks.append((path, rng.uniform(*PATH_SLACK)))
+    # the paths' times under the reference placement, transfers included, as evaluated
+    probes = replace(base, global_constraints=tuple(
+        PathConstraint(f"p{i}", path, 1e6) for i, (path, _) in enumerate(walks, 1)))
+    path_times = evaluate(probes, reference).path_times
+    paths = tuple(PathConstraint(g.name, g.path, _up(path_times[g.name] * slack))
+                  for g, (_, slack) in zip(probes.global_constraints, walks, strict=True))
+    system = replace(base, local_constraints=MappingProxyType(local), global_constraints=paths)
     check = evaluate(system, reference)
     if not check.feasible:  # cannot happen: every limit is at least the reference's time
         raise RuntimeError(f"{system.name}: the reference placement breaks a limit: "
