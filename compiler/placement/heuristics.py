@@ -283,7 +283,6 @@ def solve_heuristic(
     constructed = None
     if built is not None and built.feasible:
         constructed = search.shrink(built.placement)
-        pool[constructed[0].key()] = constructed
         if progress:
             progress(f"construction: feasible, cost {constructed[1].cost:.6g}")
     for i in range(iterations):
@@ -298,8 +297,11 @@ def solve_heuristic(
         if progress and i % 50 == 0:
             progress(f"random greedy {i}/{iterations}, {len(pool)} feasible")
     ranked = sorted(pool.values(), key=lambda pe: (pe[1].cost, pe[0].key()))[:elite]
-    if constructed is not None and all(p.key() != constructed[0].key() for p, _ in ranked):
-        ranked.append(constructed)  # its own descent: it starts where random draws do not
+    # the construction is one more start, after the random ones (it never takes one's place):
+    # where random greedy came up short, or where it starts cheaper than all of them
+    if constructed is not None and constructed[0].key() not in pool and (
+            len(ranked) < elite or constructed[1].cost < ranked[0][1].cost):
+        ranked.append(constructed)
     best: tuple[Placement, Evaluation] | None = None
     for placement, ev in ranked:
         placement, ev = search.improve(placement, ev, local_steps)
