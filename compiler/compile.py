@@ -38,11 +38,11 @@ from compiler.layout import (
     PRODUCTION,
 )
 from compiler.layout import deployment as deployment_folder
+from compiler.load.methods import solver_options
 from compiler.manifest import PlacementRecord, QosRecord
 from compiler.placement.from_application import ApplicationSystem
 from compiler.placement.interop import dumps_solution, solution_json, system_json
 from compiler.placement.maxload import max_load
-from compiler.placement.methods import solver_options
 from compiler.placement.performance import DEFAULT
 from compiler.placement.production import production_document
 from compiler.placement.result import SolveResult

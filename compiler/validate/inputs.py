@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from compiler.diagnostics import Diagnostic, diagnostic
 from compiler.load.application import LoadedApplication
+from compiler.load.methods import method_diagnostics
 from compiler.model import LayerType
-from compiler.placement.methods import method_diagnostics
 from compiler.validate.registry import check, suggest
 
 

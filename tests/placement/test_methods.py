@@ -8,9 +8,9 @@ from compiler import compile as compile_module
 from compiler.compile import build, place_application
 from compiler.diagnostics import Severity
 from compiler.load.common_config import build_space4aid
+from compiler.load.methods import SolverOptions, method_diagnostics, solver_options
 from compiler.load.yamlpos import parse_yaml
 from compiler.placement.heuristics import solve_heuristic
-from compiler.placement.methods import SolverOptions, method_diagnostics, solver_options
 from compiler.validate import validate
 from tests.conftest import copy_example
 from tests.placement.random_systems import random_system
