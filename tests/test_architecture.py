@@ -114,3 +114,31 @@ def test_every_check_of_validation_is_registered():
                 declared.add(f"compiler.validate.{path.stem}.{node.name}")
     registered = {f"{fn.__module__}.{fn.__name__}" for _, fn in CHECKS}
     assert len(declared) >= 19 and registered == declared
+
+
+# The rooms in layers, lowest first (README's Layout says the same): a room imports only from
+# lower layers, so the pipeline's direction is a fact of the code, not only of its order.
+LAYERS = (
+    ("compiler.diagnostics", "compiler.errors"),
+    ("compiler.layout", "compiler.write", "compiler.secrets"),
+    ("compiler.model", "compiler.manifest", "compiler.tools"),
+    ("compiler.load",),
+    ("compiler.validate", "compiler.placement", "compiler.scaffold"),
+    ("compiler.design", "compiler.profile"),
+    ("compiler.workspace", "targets"),
+    ("compiler.compile", "compiler.verify"),
+    ("compiler.gitops",),
+    ("compiler.runtime", "compiler.console"),
+    ("compiler.api",),
+    ("compiler.cli",),
+)
+
+
+def test_rooms_import_only_from_lower_layers():
+    rank = {room: i for i, layer in enumerate(LAYERS) for room in layer}
+    edges = architecture.package_edges(architecture.import_graph())
+    rooms = {room for e in edges for room in (e.source, e.target)} - {"compiler.sdk"}
+    assert rooms <= set(rank), f"rooms without a layer: {sorted(rooms - set(rank))}"
+    upward = sorted({f"{e.source} -> {e.target}" for e in edges
+                     if e.source in rank and e.target in rank and rank[e.target] >= rank[e.source]})
+    assert upward == []
