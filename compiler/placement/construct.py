@@ -91,7 +91,7 @@ def _weight(system: System, v: Violation, thresholds: dict[str, float]) -> float
     return min(v.excess / limit, EXCESS_CAP)
 
 
-class _State:
+class _Draft:
     """A placement being built: deployments, resources, and what the rules derive from them."""
 
     def __init__(self, system: System, deployments: dict[str, str],
@@ -102,8 +102,8 @@ class _State:
 
         self.usage: dict | None = None  # the constructor's per-resource aggregate
 
-    def copy(self) -> _State:
-        return _State(self.system, dict(self.deployments), dict(self.resources))
+    def copy(self) -> _Draft:
+        return _Draft(self.system, dict(self.deployments), dict(self.resources))
 
     def move(self, unit: tuple[str, str], resource: str) -> None:
         self.resources[unit] = resource
@@ -196,7 +196,7 @@ class _Constructor:
     def expired(self) -> bool:
         return self.evaluations >= self.max_evaluations or time.perf_counter() > self.deadline
 
-    def judge(self, state: _State) -> tuple[Evaluation, float]:
+    def judge(self, state: _Draft) -> tuple[Evaluation, float]:
         placement = state.placement()
         key = placement.key()
         if key not in self.cache:
@@ -225,7 +225,7 @@ class _Constructor:
         return s.network_delay(s.resource(resource_a).layer, s.resource(resource_b).layer, size,
                                bits=self.conventions.transfer_bits)
 
-    def usage(self, state: _State) -> dict[str, list[tuple[str, float, float, float, float]]]:
+    def usage(self, state: _Draft) -> dict[str, list[tuple[str, float, float, float, float]]]:
         """Per edge/VM type: (component, load, memory, weight, demand) of each partition on it
         (weight 0 for a component no limit applies to). Kept until the state changes."""
         if state.usage is None:
@@ -246,16 +246,16 @@ class _Constructor:
             state.usage = out
         return state.usage
 
-    def loads(self, state: _State, skip: str | None = None) -> dict[str, float]:
+    def loads(self, state: _Draft, skip: str | None = None) -> dict[str, float]:
         """Load on every edge/VM type, leaving out ``skip``'s partitions."""
         return {r: sum(e[1] for e in entries if e[0] != skip)
                 for r, entries in self.usage(state).items()}
 
-    def memory(self, state: _State, skip: str | None = None) -> dict[str, float]:
+    def memory(self, state: _Draft, skip: str | None = None) -> dict[str, float]:
         return {r: sum(e[2] for e in entries if e[0] != skip)
                 for r, entries in self.usage(state).items()}
 
-    def hosted(self, state: _State, skip: str | None = None
+    def hosted(self, state: _Draft, skip: str | None = None
                ) -> dict[str, list[tuple[float, float]]]:
         """(weight, demand) of the constrained partitions on each edge/VM type."""
         return {r: [(e[3], e[4]) for e in entries if e[0] != skip and e[3] > 0]
@@ -279,7 +279,7 @@ class _Constructor:
 
     # -- placing one component
 
-    def place(self, state: _State, component: str, deployment: Deployment,
+    def place(self, state: _Draft, component: str, deployment: Deployment,
               active: dict[str, str], avoid: str | None = None
               ) -> tuple[dict[tuple[str, str], str], float] | None:
         """The fastest placement of ``component`` with ``deployment`` given the rest of
@@ -363,7 +363,7 @@ class _Constructor:
             previous = (resource, part.data_to(parts[k + 1].name) if k + 1 < len(parts) else 0)
         return placed, total
 
-    def fastest(self, state: _State, component: str, *, avoid: str | None = None
+    def fastest(self, state: _Draft, component: str, *, avoid: str | None = None
                 ) -> Iterator[tuple[str, dict[tuple[str, str], str]]]:
         """Each deployment of ``component`` placed fastest, the fastest first."""
         active = state.active(skip=component)  # its own partitions hold no layer for it
@@ -375,9 +375,9 @@ class _Constructor:
         for _, _, name, placed in sorted(found, key=lambda f: (f[0], f[1])):
             yield name, placed
 
-    def start(self) -> _State | None:
+    def start(self) -> _Draft | None:
         s = self.system
-        state = _State(s, {}, {})
+        state = _Draft(s, {}, {})
         for component in s.order:
             choice = next(self.fastest(state, component), None)
             if choice is None:
@@ -387,7 +387,7 @@ class _Constructor:
 
     # -- repair
 
-    def repair(self, state: _State) -> tuple[_State, Evaluation, int]:
+    def repair(self, state: _Draft) -> tuple[_Draft, Evaluation, int]:
         """First-improvement descent on the violation score. Where no move lowers it, the
         least-bad move to a placement not seen before is taken (at most ``ESCAPES`` times in a
         row without a new best): a layer switch that costs a little elsewhere often opens the
@@ -398,7 +398,7 @@ class _Constructor:
         moves = escapes = 0
         while score > 0 and not self.expired():
             taken = None
-            fallback: tuple[float, int, _State] | None = None
+            fallback: tuple[float, int, _Draft] | None = None
             seen = 0
             for violation in sorted(ev.violations, key=lambda v: (
                     -_weight(self.system, v, self.thresholds), v.kind, v.subject)):
@@ -427,7 +427,7 @@ class _Constructor:
                 best, escapes = (state, ev, score), 0
         return best[0], best[1], moves
 
-    def moves(self, state: _State, ev: Evaluation, violation: Violation) -> Iterator[_State]:
+    def moves(self, state: _Draft, ev: Evaluation, violation: Violation) -> Iterator[_Draft]:
         s = self.system
         if violation.kind in ("local", "global"):
             components = (violation.subject,) if violation.kind == "local" else next(
@@ -451,7 +451,7 @@ class _Constructor:
             for component in s.order:
                 yield from self._redeploy(state, component, keep=False)
 
-    def _units(self, state: _State, ev: Evaluation, components) -> list[tuple[str, str]]:
+    def _units(self, state: _Draft, ev: Evaluation, components) -> list[tuple[str, str]]:
         """The partitions of ``components``, the ones adding most time first."""
         units = []
         for component in dict.fromkeys(components):
@@ -462,7 +462,7 @@ class _Constructor:
         units.sort()
         return [(c, p) for _, c, p in units]
 
-    def _unload(self, state: _State, units, keep: set[str]) -> Iterator[_State]:
+    def _unload(self, state: _Draft, units, keep: set[str]) -> Iterator[_Draft]:
         """Components sharing an edge/VM type with ``units`` (and outside ``keep``) go
         elsewhere, the heaviest first: the type's queue shortens for the units."""
         seen: set[str] = set()
@@ -481,7 +481,7 @@ class _Constructor:
                     moved.set_component(component, *choice)
                     yield moved
 
-    def _weight_on(self, state: _State, unit: tuple[str, str], kind: str) -> float:
+    def _weight_on(self, state: _Draft, unit: tuple[str, str], kind: str) -> float:
         component, part = unit
         option = self.option(component, part, state.resources[unit])
         if kind == "memory":
@@ -490,8 +490,8 @@ class _Constructor:
         rate = self._rates[(component, dep.name)][[p.name for p in dep.partitions].index(part)]
         return rate * option.demand
 
-    def _faster(self, state: _State, ev: Evaluation, units, *, any_speed: bool = False
-                ) -> Iterator[_State]:
+    def _faster(self, state: _Draft, ev: Evaluation, units, *, any_speed: bool = False
+                ) -> Iterator[_Draft]:
         """Each unit moved to another option it may take (fastest first); only the options
         estimated faster than its time now unless ``any_speed`` (transfers may matter more)."""
         s = self.system
@@ -517,7 +517,7 @@ class _Constructor:
                 moved.move(unit, resource)
                 yield moved
 
-    def _may_move(self, state: _State, unit, index: int, option: Option,
+    def _may_move(self, state: _Draft, unit, index: int, option: Option,
                   active: dict[str, str]) -> bool:
         """Whether the unit may sit on ``option`` with everything else where it is."""
         s = self.system
@@ -544,8 +544,8 @@ class _Constructor:
         return not (index == len(parts) - 1 and res.tier.is_cloud and any(
             not state.first_tier_cloud(t) for t, _ in s.successors(component)))
 
-    def _redeploy(self, state: _State, component: str, *, keep: bool = True
-                  ) -> Iterator[_State]:
+    def _redeploy(self, state: _Draft, component: str, *, keep: bool = True
+                  ) -> Iterator[_Draft]:
         """The component re-placed fastest with each deployment (its own first when ``keep``:
         all its partitions at once)."""
         current = state.deployments[component]
@@ -556,7 +556,7 @@ class _Constructor:
                 if moved.resources != state.resources or moved.deployments != state.deployments:
                     yield moved
 
-    def _switch_layers(self, state: _State, units) -> Iterator[_State]:
+    def _switch_layers(self, state: _Draft, units) -> Iterator[_Draft]:
         """Edge/VM layers change type: the layers holding ``units`` take each of their other
         types, and a unit takes a faster type of a layer others hold, the layer with it.
         Partitions that cannot follow to the new type go to their fastest option elsewhere."""
@@ -591,7 +591,7 @@ class _Constructor:
                     moved.move(unit, res.name)
                     yield moved
 
-    def _switched(self, state: _State, layer: str, current: str, other: str) -> _State | None:
+    def _switched(self, state: _Draft, layer: str, current: str, other: str) -> _Draft | None:
         moved = state.copy()
         stranded = []
         for key, resource in sorted(state.resources.items()):
@@ -620,7 +620,7 @@ def construct(system: System, conventions: Conventions = DEFAULT, *,
         system.components)
     builder = _Constructor(system, conventions, budget, time.perf_counter() + time_limit)
     if start is not None:
-        state = _State(system, dict(start.deployments), dict(start.resources))
+        state = _Draft(system, dict(start.deployments), dict(start.resources))
     else:
         state = builder.start()
         if state is None:
