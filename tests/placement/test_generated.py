@@ -90,10 +90,7 @@ def test_baseline_answer_is_feasible_and_rechecked(size, seed):
 
 @pytest.mark.parametrize(("size", "seed"), [
     (5, 1002), (10, 1002), (20, 1001),
-    # before issue #16's anytime solver: the MILP runs out of time with no incumbent
-    pytest.param(20, 1002, marks=pytest.mark.xfail(
-        reason="issue #16: fast mode answers 'status: unknown' on this feasible instance",
-        strict=False)),
+    (20, 1002),  # before construct.py (issue #16 item 1): 'status: unknown' after 10 s
 ])
 def test_fast_mode_answers_feasibly_on_generated_instances(size, seed):
     system = generate(size, seed).system
