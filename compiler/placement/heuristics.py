@@ -267,9 +267,10 @@ def solve_heuristic(
     time_limit: float = 60.0,
     progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
-    """The feasibility-first construction, random greedy (``iterations`` constructions), local
-    search from the ``elite`` best and from the construction, then ``kicks`` rounds of iterated
-    local search from the best answer. The answer is never dearer than the cheapest start.
+    """Random greedy (``iterations`` constructions) and the feasibility-first construction
+    (a start where random greedy finds fewer than ``elite`` feasible ones), local search from
+    the ``elite`` best starts, then ``kicks`` rounds of iterated local search from the best
+    answer. The answer is never dearer than the cheapest start.
 
     Unless the search finds a feasible placement, the result carries the construction's
     least-violating placement's violations as its explanation."""
@@ -297,10 +298,10 @@ def solve_heuristic(
         if progress and i % 50 == 0:
             progress(f"random greedy {i}/{iterations}, {len(pool)} feasible")
     ranked = sorted(pool.values(), key=lambda pe: (pe[1].cost, pe[0].key()))[:elite]
-    # the construction is one more start, after the random ones (it never takes one's place):
-    # where random greedy came up short, or where it starts cheaper than all of them
-    if constructed is not None and constructed[0].key() not in pool and (
-            len(ranked) < elite or constructed[1].cost < ranked[0][1].cost):
+    # the construction is one more start where random greedy came up short of ``elite``
+    # feasible ones; it never takes a random start's place: where random greedy does well, the
+    # answer (and the MILP's incumbent, whose path it steers) stays what it was
+    if constructed is not None and constructed[0].key() not in pool and len(ranked) < elite:
         ranked.append(constructed)
     best: tuple[Placement, Evaluation] | None = None
     for placement, ev in ranked:
