@@ -172,10 +172,6 @@ class _Constructor:
         return any(self.system.resource(o.resource).tier.is_cloud
                    for o in self.system.options_for(component, part))
 
-    def _edge_options(self, component: str, part: str) -> bool:
-        return any(not self.system.resource(o.resource).tier.is_cloud
-                   for o in self.system.options_for(component, part))
-
     def _edge_bound(self) -> set[str]:
         """Components that must run wholly on the edge: some successor can only start there
         (no move back from the cloud), transitively."""
@@ -569,7 +565,7 @@ class _Constructor:
             for other in s.layer_index[current.layer].resources:
                 if other != current.name and (current.layer, other) not in seen:
                     seen.add((current.layer, other))
-                    moved = self._switched(state, current.layer, current.name, other)
+                    moved = self._switched(state, current.name, other)
                     if moved is not None:
                         yield moved
         active = state.active()
@@ -586,12 +582,13 @@ class _Constructor:
                     continue
                 ranked.append((self.estimate(component, option, rate, {}), order, res, holder))
             for _, _, res, holder in sorted(ranked, key=lambda r: r[:2]):
-                moved = self._switched(state, res.layer, holder, res.name)
+                moved = self._switched(state, holder, res.name)
                 if moved is not None and unit in moved.resources:
                     moved.move(unit, res.name)
                     yield moved
 
-    def _switched(self, state: _Draft, layer: str, current: str, other: str) -> _Draft | None:
+    def _switched(self, state: _Draft, current: str, other: str) -> _Draft | None:
+        """Everything on ``current`` moved to ``other`` (of the same layer), or re-placed."""
         moved = state.copy()
         stranded = []
         for key, resource in sorted(state.resources.items()):
