@@ -39,6 +39,7 @@ import pulp
 
 from compiler.diagnostics import diagnostic
 from compiler.errors import InvalidInput
+from compiler.placement.construct import construct
 from compiler.placement.faas import faas_response_time
 from compiler.placement.heuristics import shrink_replicas
 from compiler.placement.numbers import check_system
@@ -55,6 +56,7 @@ from compiler.placement.system import Placement, System
 
 EPS_STABLE = 1e-7  # U ≤ 1 − ε: the evaluator wants U < 1
 TANGENT_GRID = (0.0, 0.3, 0.5, 0.65, 0.75, 0.85, 0.92)
+REPAIR_EVALUATIONS = 200  # evaluator calls the repair of a MILP answer may make
 ELASTIC_UTILISATION = 0.99  # the queue factor the elastic copy models, at most 1/(1 − 0.99)
 # HiGHS reads a cost of 1e20 as infinite and loses precision long before: the objective is
 # counted in units that bring its largest coefficient down to this (costs × replicas × T can
@@ -641,11 +643,19 @@ def _dual_bound(builder: _MilpBuilder, backend: str) -> float | None:
 
 def _repair(system: System, placement: Placement, conventions: Conventions
             ) -> tuple[Placement, Evaluation] | None:
-    """Most replicas on every used edge/VM resource, then as few as the evaluator allows."""
+    """Most replicas on every used edge/VM resource, then as few as the evaluator allows;
+    where that is not enough, the construction's repair moves what misses its limits (from
+    the MILP's cheap placement, a few moves usually suffice)."""
     widest = Placement(placement.deployments, placement.resources,
                        {r: system.resource(r).number for r in placement.replicas})
     repaired, ev = shrink_replicas(system, widest, conventions)
-    return (repaired, ev) if ev.feasible else None
+    if ev.feasible:
+        return repaired, ev
+    built = construct(system, conventions, start=placement,
+                      max_evaluations=REPAIR_EVALUATIONS)
+    if built is None or not built.feasible:
+        return None
+    return shrink_replicas(system, built.placement, conventions)
 
 
 def explain_infeasibility(system: System, conventions: Conventions = DEFAULT, *,
