@@ -203,7 +203,8 @@ def solve_application(workspace: Workspace, *, arrival_rate: float | None = None
     result = solve(mapped.system, mode=mode,
                    time_limit=options.time_limit(time_limit, DEFAULT_TIME_LIMIT.get(mode, 0.0)),
                    seed=options.seed_or(seed), conventions=conventions or DEFAULT,
-                   progress=progress if options.progress else None)
+                   progress=progress if options.progress else None,
+                   heuristic=options.heuristic())
     if not result.feasible:
         explanation = "; ".join(result.explanation) or "no feasible placement was found"
         raise InvalidInput([diagnostic(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,7 +42,11 @@ DEFAULT_TIME_LIMIT = {"fast": 8.0, "exact": 600.0, "heuristic": 10.0}
 
 def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFAULT,
           time_limit: float | None = None, seed: int = 1, backend: str = "highs",
-          progress: Callable[[str], None] | None = None) -> SolveResult:
+          progress: Callable[[str], None] | None = None,
+          heuristic: Mapping[str, int] | None = None) -> SolveResult:
+    """``heuristic``: budgets of the heuristic mode's search (``solve_heuristic``'s
+    iterations, elite, local_steps), as SPACE4AI-D.yaml's RandomGreedy/LocalSearch set them;
+    fast mode keeps its short warm start whatever they say (the MILP does the real work)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     limit = DEFAULT_TIME_LIMIT[mode] if time_limit is None else time_limit
@@ -50,8 +54,8 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
     start = time.perf_counter()
     if mode == "heuristic":
         return _explained(solve_heuristic(system, conventions, seed=seed, time_limit=limit,
-                                          progress=progress), system, conventions, backend,
-                          limit)
+                                          progress=progress, **(heuristic or {})),
+                          system, conventions, backend, limit)
     if mode == "exact":
         # an incumbent before the proof starts: the answer at the limit if the proof is long
         built = construct(system, conventions, time_limit=limit / 4)

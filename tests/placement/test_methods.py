@@ -164,6 +164,27 @@ def test_the_solver_gets_the_file_s_seed_time_limit_and_progress(tabu_app, monke
     assert "AIS808" in {d.code for d in outcome.warnings}
     (call,) = calls
     assert (call["seed"], call["time_limit"], call["progress"]) == (9, 30.0, None)
+    # RandomGreedy's 50 constructions, TabuSearch's 2 starting points and 5 steps
+    assert call["heuristic"] == {"iterations": 50, "elite": 2, "local_steps": 5}
+
+
+def test_heuristic_mode_runs_the_budgets_it_is_given(monkeypatch):
+    from compiler.placement import solve as solve_module
+
+    seen = []
+    real = solve_module.solve_heuristic
+
+    def recording(system, conventions, **options):
+        seen.append(options)
+        return real(system, conventions, **options)
+
+    monkeypatch.setattr(solve_module, "solve_heuristic", recording)
+    system = random_system(3)
+    budgets = {"iterations": 7, "elite": 2, "local_steps": 3}
+    first = solve_module.solve(system, mode="heuristic", seed=4, heuristic=budgets)
+    again = solve_module.solve(system, mode="heuristic", seed=4, heuristic=budgets)
+    assert [{k: o[k] for k in budgets} for o in seen] == [budgets, budgets]
+    assert first.placement == again.placement
 
 
 def test_an_unknown_method_is_rejected(tabu_app):
