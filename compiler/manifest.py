@@ -106,9 +106,7 @@ class Manifest:
     def of(cls, artifacts: Mapping[str, bytes], inputs: Mapping[str, bytes], *,
            tool_version: str, placement: PlacementRecord) -> Manifest:
         """The manifest of ``artifacts`` compiled from ``inputs``."""
-        return cls(tool_version, placement,
-                   {path: sha256(data) for path, data in sorted(inputs.items())},
-                   files_of(artifacts))
+        return cls(tool_version, placement, inputs_of(inputs), files_of(artifacts))
 
     def with_files(self, artifacts: Mapping[str, bytes]) -> Manifest:
         return replace(self, files=files_of(artifacts))
@@ -146,6 +144,11 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         return (json.dumps(self.to_document(), indent=2, sort_keys=True) + "\n").encode()
+
+
+def inputs_of(inputs: Mapping[str, bytes]) -> dict[str, str]:
+    """The manifest's ``inputs``: the sha256 of every input file the tree was compiled from."""
+    return {path: sha256(data) for path, data in sorted(inputs.items())}
 
 
 def files_of(artifacts: Mapping[str, bytes]) -> dict[str, FileRecord]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -38,7 +37,7 @@ from compiler.layout import (
     SPACE4AI_QOS,
     deployment,
 )
-from compiler.manifest import Manifest
+from compiler.manifest import Manifest, sha256
 from compiler.manifest import read as read_manifest
 
 PLAN_SCHEMA = "https://aisprint-gitops.github.io/schemas/plan/v1.json"
@@ -381,7 +380,7 @@ def unified_diff(path: str, before: bytes | None, after: bytes | None,
 
 def digest(data: bytes | None) -> str | None:
     """The sha256 of a file's bytes, None for a file that is not there."""
-    return None if data is None else hashlib.sha256(data).hexdigest()
+    return None if data is None else sha256(data)
 
 
 # ----------------------------------------------------------------------------- the plan

@@ -44,7 +44,7 @@ from compiler.gitops.plan import (
 from compiler.gitops.summary import cost_text, plan_json, qos_text
 from compiler.layout import APPLIED_DEPLOYMENT, MANIFEST, PRODUCTION, safe_prefix
 from compiler.load.schema import load_schema
-from compiler.manifest import sha256
+from compiler.manifest import inputs_of
 from compiler.placement.performance import evaluate
 from compiler.placement.production import placement_from_production
 from compiler.workspace import Workspace
@@ -67,8 +67,8 @@ def _up_to_date(files: Mapping[str, bytes], workspace: Workspace) -> bool:
         return False  # compiled afresh; the plan then names the file and what is wrong
     if manifest is None or manifest.tool_version != __version__:
         return False
-    inputs = {rel: sha256(data) for rel, data in workspace.inputs.items()}
-    return inputs == dict(manifest.inputs) and set(manifest.files) == set(files) - {MANIFEST}
+    return inputs_of(workspace.inputs) == dict(manifest.inputs) \
+        and set(manifest.files) == set(files) - {MANIFEST}
 
 
 def compile_app(app_dir: str | os.PathLike[str], *, rev: str | None = None, mode: str = "fast",
