@@ -66,11 +66,8 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
         result = solve_milp(system, conventions, time_limit=remaining, backend=backend,
                             incumbent=warm, progress=progress)
         result = _timed(result, time.perf_counter() - start, result.method)
-        if result.placement is None and result.status == "unknown":
-            result = replace(result, explanation=result.explanation + unmet(
-                built, result.seconds))
-            return _explained(result, system, conventions, backend, limit)
-        return result
+        return _explained(result, system, conventions, backend, limit,
+                          lambda: unmet(built, result.seconds))
     # a quick incumbent only: the MILP does the real work, and proves it
     warm = solve_heuristic(system, conventions, seed=seed, iterations=20 + 3 * len(
         system.components), local_steps=5, elite=1, kicks=0, time_limit=min(0.5, limit / 8),
@@ -82,10 +79,8 @@ def solve(system: System, *, mode: str = "fast", conventions: Conventions = DEFA
     seconds = time.perf_counter() - start
     if exact.feasible or not warm.feasible:
         result = _timed(exact, seconds, "milp+heuristic" if warm.feasible else "milp")
-        if result.placement is None and result.status == "unknown":
-            result = replace(result, explanation=result.explanation + warm.explanation)
-            return _explained(result, system, conventions, backend, limit)
-        return result
+        return _explained(result, system, conventions, backend, limit,
+                          lambda: warm.explanation)
     return _timed(warm, seconds, "heuristic")
 
 
@@ -94,12 +89,14 @@ def _timed(result: SolveResult, seconds: float, method: str) -> SolveResult:
 
 
 def _explained(result: SolveResult, system: System, conventions: Conventions, backend: str,
-               limit: float) -> SolveResult:
-    """An empty-handed result also says which limits the MILP's elastic copy cannot meet,
-    when it can tell within a short budget (a tenth of the limit, 0.2 to 1 s): the answer
-    stays within the time limit's spirit."""
+               limit: float, closest: Callable[[], tuple[str, ...]] = tuple) -> SolveResult:
+    """An empty-handed result also says what the closest placement found misses
+    (``closest``) and which limits the MILP's elastic copy cannot meet, when it can tell
+    within a short budget (a tenth of the limit, 0.2 to 1 s): the answer stays within the
+    time limit's spirit."""
     if result.placement is not None or result.status != "unknown":
         return result
+    result = replace(result, explanation=result.explanation + tuple(closest()))
     budget = min(1.0, max(0.2, limit / 10))
     start = time.perf_counter()
     try:
