@@ -158,7 +158,9 @@ def emit_deployment(workspace: Workspace, name: str, units: tuple[Unit, ...], *,
                           workspace.inputs["common_config/application_dag.yaml"], feasible,
                           cuts=workspace.cuts)
     prefix = f"{deployment_folder(name)}/"
-    return {path: data for path, data in emit_tree(context).items() if path.startswith(prefix)}
+    # the reconciler writes the manifest of the whole tree itself (Manifest.replaced)
+    return {path: data for path, data in emit_tree(context, final=False).items()
+            if path.startswith(prefix)}
 
 
 def qos_predictions(app, evaluation) -> tuple[QosRecord, ...]:

@@ -104,9 +104,11 @@ FINAL: FinalEmitter = _final()
 ALWAYS = ("designs",)  # emitted whatever ``targets`` selects: the other targets build from it
 
 
-def emit_tree(context: EmitContext, targets: tuple[str, ...] | None = None) -> dict[str, bytes]:
+def emit_tree(context: EmitContext, targets: tuple[str, ...] | None = None, *,
+              final: bool = True) -> dict[str, bytes]:
     """Every file of the compiled tree for ``context`` (``targets``: only these emitters of
-    the registry, and those it always runs), sorted by path, the final step's included."""
+    the registry, and those it always runs), sorted by path, the final step's included
+    unless ``final`` is False (a part of a tree, whose manifest is made elsewhere)."""
     artifacts: dict[str, bytes] = {}
     for name, emitter in EMITTERS.items():
         if targets is None or name in targets or name in ALWAYS:
@@ -114,5 +116,6 @@ def emit_tree(context: EmitContext, targets: tuple[str, ...] | None = None) -> d
                 if artifacts.get(path, data) != data:
                     raise RuntimeError(f"two emitters write different {path}")
                 artifacts[path] = data
-    artifacts.update(FINAL.emit_over(context, artifacts))
+    if final:
+        artifacts.update(FINAL.emit_over(context, artifacts))
     return dict(sorted(artifacts.items()))
