@@ -356,7 +356,7 @@ class Listing:
                        if f.startswith(prefix) and "/" not in f[len(prefix):]})
 
     def check(self, rel: str, cap: int) -> Diagnostic | None:
-        real, problem = self.locate(rel)
+        _, problem = self.locate(rel)
         if problem is not None:
             return problem
         shown = display(self, rel)
